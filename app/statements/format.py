@@ -41,6 +41,7 @@ class Column(_Model):
     period_end: str | None = None
     period_months: int | None = None
     value_kind: ValueKind | None = None
+    unit: Literal["units", "thousands", "millions", "billions"] | None = None
 
 
 class Item(_Model):
@@ -56,6 +57,7 @@ class Item(_Model):
     reading: list[str | None] | None = None
     repair: str | None = None
     confidence: float | None = None
+    unit: Literal["units", "thousands", "millions", "billions"] | None = None
 
 
 class Check(_Model):
@@ -67,6 +69,8 @@ class Check(_Model):
     computed: DecimalStr | None = None
     ok: bool
     tolerance: DecimalStr | None = None
+    row_index: int | None = None
+    signs: list[int] | None = None
 
 
 class Repair(_Model):
@@ -75,6 +79,7 @@ class Repair(_Model):
     hypothesis: str
     reading: str | None
     value: DecimalStr | None
+    row_index: int | None = None
 
 
 class TextSourceInfo(_Model):

@@ -1,0 +1,33 @@
+"""Route assembly: the one place routers are included. Domain routers go under /api/v1, one line each."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI
+
+API_PREFIX = "/api/v1"
+
+
+def build_api_router() -> APIRouter:
+    """Everything under /api/v1: a public part and a part that will require authentication."""
+    public = APIRouter()
+    protected = APIRouter()
+    # Domain routers: sign-in and sign-up go on `public`, everything else on `protected`.
+    from app.documents.router import router as documents_router
+    from app.jobs.router import router as jobs_router
+    from app.statements.router import router as statements_router
+
+    protected.include_router(documents_router)
+    protected.include_router(jobs_router)
+    protected.include_router(statements_router)
+
+    api = APIRouter(prefix=API_PREFIX)
+    api.include_router(public)
+    api.include_router(protected)
+    return api
+
+
+def include_routers(app: FastAPI) -> None:
+    from app.health.router import router as health_router
+
+    app.include_router(health_router)
+    app.include_router(build_api_router())

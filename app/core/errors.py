@@ -1,0 +1,186 @@
+"""One error type and one error body: `{"error": {"code", "message", "details"}, "request_id"}`."""
+
+from __future__ import annotations
+
+import errno
+from http import HTTPStatus
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy import exc as sa_exc
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = structlog.get_logger("tieout.errors")
+
+DB_RETRY_AFTER_SECONDS = 5
+REQUEST_ID_SCOPE_KEY = "tieout.request_id"
+
+
+class TieoutError(Exception):
+    """Base of every domain error: a stable `code`, a human message, an HTTP status and details."""
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        status_code: int = 400,
+        details: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status_code = status_code
+        self.details = details
+        self.headers = headers or {}
+
+
+class NotFoundError(TieoutError):
+    def __init__(self, code: str = "not_found", message: str = "Not found", details: Any = None) -> None:
+        super().__init__(code, message, 404, details)
+
+
+class ConflictError(TieoutError):
+    def __init__(self, code: str = "conflict", message: str = "Conflict", details: Any = None) -> None:
+        super().__init__(code, message, 409, details)
+
+
+class PayloadTooLargeError(TieoutError):
+    def __init__(
+        self, code: str = "payload_too_large", message: str = "Payload too large", details: Any = None
+    ) -> None:
+        super().__init__(code, message, 413, details)
+
+
+class ServiceUnavailableError(TieoutError):
+    def __init__(
+        self,
+        code: str = "service_unavailable",
+        message: str = "Service unavailable",
+        details: Any = None,
+        retry_after: int = DB_RETRY_AFTER_SECONDS,
+    ) -> None:
+        super().__init__(code, message, 503, details, {"Retry-After": str(retry_after)})
+        self.retry_after = retry_after
+
+
+def error_response(
+    request_id: str | None,
+    status_code: int,
+    code: str,
+    message: str,
+    details: Any = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body = {
+        "error": {"code": code, "message": message, "details": jsonable_encoder(details)},
+        "request_id": request_id,
+    }
+    response_headers = dict(headers or {})
+    if request_id:
+        response_headers["X-Request-ID"] = request_id
+    return JSONResponse(body, status_code=status_code, headers=response_headers)
+
+
+def request_id_of(request: Request) -> str | None:
+    return request.scope.get(REQUEST_ID_SCOPE_KEY)
+
+
+def _status_code_name(status_code: int) -> str:
+    try:
+        return HTTPStatus(status_code).phrase.lower().replace(" ", "_").replace("-", "_")
+    except ValueError:
+        return "http_error"
+
+
+async def handle_tieout_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, TieoutError)
+    return error_response(
+        request_id_of(request), exc.status_code, exc.code, exc.message, exc.details, exc.headers
+    )
+
+
+async def handle_http_exception(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    if isinstance(exc.detail, str):
+        message, details = exc.detail, None
+    else:
+        message, details = HTTPStatus(exc.status_code).phrase, exc.detail
+    code = _status_code_name(exc.status_code)
+    return error_response(request_id_of(request), exc.status_code, code, message, details, exc.headers)
+
+
+async def handle_validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    # Echoing "input" back could repeat a password or a token; loc, msg and type are enough.
+    details = [{"loc": e["loc"], "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
+    return error_response(
+        request_id_of(request), 422, "validation_error", "Request validation failed", details
+    )
+
+
+def is_database_unavailable(exc: BaseException) -> bool:
+    """True for connection-level database failures (server down, restarting, pool exhausted)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, sa_exc.DBAPIError) and current.connection_invalidated:
+            return True
+        if isinstance(current, sa_exc.OperationalError | sa_exc.InterfaceError | sa_exc.TimeoutError):
+            return True
+        # Socket-level errors count only when the database driver raised them, not e.g. an SMTP call.
+        if isinstance(current, ConnectionError | TimeoutError) and _raised_by_driver(current):
+            return True
+        refused = isinstance(current, OSError) and current.errno in {errno.ECONNREFUSED, errno.ENOENT}
+        if refused and _raised_by_driver(current):
+            return True
+        if type(current).__module__.startswith("asyncpg") and type(current).__name__ in {
+            "CannotConnectNowError",
+            "ConnectionDoesNotExistError",
+            "ConnectionFailureError",
+            "AdminShutdownError",
+        }:
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def _raised_by_driver(exc: BaseException) -> bool:
+    tb = exc.__traceback__
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if "asyncpg" in filename or "sqlalchemy" in filename:
+            return True
+        tb = tb.tb_next
+    return False
+
+
+def unexpected_error_response(request_id: str | None, exc: BaseException) -> JSONResponse:
+    """The answer to an exception no handler claimed: 503 for a database outage, else a bare 500."""
+    if is_database_unavailable(exc):
+        log.warning("db.unavailable", error=type(exc).__name__, detail=str(exc)[:200])
+        return error_response(
+            request_id,
+            503,
+            "database_unavailable",
+            "The database is unavailable; retry shortly",
+            headers={"Retry-After": str(DB_RETRY_AFTER_SECONDS)},
+        )
+    log.error("request.unhandled_exception", exc_info=exc)
+    return error_response(request_id, 500, "internal_error", "Internal server error")
+
+
+async def handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    return unexpected_error_response(request_id_of(request), exc)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(TieoutError, handle_tieout_error)
+    app.add_exception_handler(StarletteHTTPException, handle_http_exception)
+    app.add_exception_handler(RequestValidationError, handle_validation_error)
+    app.add_exception_handler(Exception, handle_unexpected)

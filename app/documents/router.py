@@ -1,0 +1,102 @@
+"""HTTP routes of the documents API: upload, list, read, download, delete. Thin: parse, call, answer."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from app.core.db import DbSession
+from app.core.types import PaginationQuery
+from app.documents.dependencies import DocumentServiceDep, OwnedDocument, OwnerId
+from app.documents.schemas import DocumentFilters, DocumentPage, DocumentRead, UploadAccepted
+from app.documents.upload import content_disposition, read_upload, upload_options
+
+router = APIRouter(prefix="/documents", tags=["documents"])
+
+UPLOAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {"type": "string", "format": "binary", "description": "One PDF."},
+                        "engine": {"type": "string", "enum": ["auto", "llmwhisperer", "local"]},
+                        "pages": {"type": "string", "description": "1-based pages, e.g. 39-44,50"},
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+@router.post(
+    "",
+    status_code=202,
+    response_model=UploadAccepted,
+    openapi_extra=UPLOAD_BODY,
+    responses={409: {}, 413: {}, 415: {}, 422: {}},
+)
+async def upload_document(
+    request: Request,
+    session: DbSession,
+    service: DocumentServiceDep,
+    owner_id: OwnerId,
+    idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
+) -> JSONResponse:
+    """Accept one PDF: stored content-addressed, queued for extraction; 202 with the document and job."""
+    # The body is streamed by hand (not `UploadFile`) so limits apply before it is all buffered.
+    upload = await read_upload(request, service.limits)
+    answer = await service.accept_upload(
+        session, upload, upload_options(upload.fields), owner_id=owner_id, idempotency_key=idempotency_key
+    )
+    headers = {"Location": answer.location}
+    if answer.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    body = {k: v for k, v in answer.body.items() if k != "location"}
+    return JSONResponse(body, status_code=answer.status_code, headers=headers)
+
+
+@router.get("", response_model=DocumentPage)
+async def list_documents(
+    session: DbSession,
+    service: DocumentServiceDep,
+    owner_id: OwnerId,
+    page: PaginationQuery,
+    filters: Annotated[DocumentFilters, Query()],
+) -> DocumentPage:
+    return await service.list_documents(
+        session, filters, limit=page.limit, cursor=page.cursor, owner_id=owner_id
+    )
+
+
+@router.get("/{document_id}", response_model=DocumentRead)
+async def get_document(document: OwnedDocument) -> DocumentRead:
+    return document
+
+
+@router.get(
+    "/{document_id}/file", response_class=Response, responses={200: {"content": {"application/pdf": {}}}}
+)
+async def download_document(
+    document: OwnedDocument, session: DbSession, service: DocumentServiceDep
+) -> Response:
+    data = await service.read_file(session, document)
+    headers = {
+        "Content-Disposition": content_disposition(document.filename),
+        "X-Content-Type-Options": "nosniff",
+    }
+    return Response(data, media_type="application/pdf", headers=headers)
+
+
+@router.delete("/{document_id}", status_code=204)
+async def delete_document(
+    document: OwnedDocument, session: DbSession, service: DocumentServiceDep
+) -> Response:
+    await service.delete_document(session, document)
+    return Response(status_code=204)

@@ -1,0 +1,26 @@
+"""Entry points the `extract.document` task runs in sandboxed child processes.
+
+Input: PDF bytes (and pages), or page text. Output: page text, or statements as format JSON.
+Invariants: module-level functions (the sandbox pickles them by name) in a module that imports
+nothing heavy at load time, so a child spends its time on the document, not on importing the
+service; CPU-bound and crash-prone work (PDFium, OCR, parsing) only ever runs here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def local_page_text(pdf: bytes, pages: list[int] | None, max_pages: int) -> list[Any]:
+    """PDFium text (OCR where a page has none) of the chosen pages, else of the candidate pages."""
+    from app.extraction.local_source import extract_pages, find_candidate_pages
+
+    wanted = pages or find_candidate_pages(pdf, max_pages=max_pages)
+    return extract_pages(pdf, wanted, max_pages=max_pages) if wanted else []
+
+
+def analyse_pages(pages: list[Any]) -> list[dict[str, Any]]:
+    """Detect → parse → verify over page text (`app.pipeline`); the statements as format JSON."""
+    from app.pipeline import extract_from_pages
+
+    return [s.model_dump(mode="json") for s in extract_from_pages(pages).statements]

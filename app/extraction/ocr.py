@@ -1,0 +1,143 @@
+"""OCR of pages that have no usable text layer, with rapidocr-onnxruntime.
+
+Input: a page rendered by PDFium at `OCR_DPI` (a grey image). Output: `PageText` in layout mode with
+`ocr=True`: rapidocr's text boxes, split into words and laid out by `layout.layout_words` exactly as a
+text layer is, so one parser serves both; `line_confidence` is the lowest word confidence per line and
+`extra["low_confidence"]` lists, per line, the words scored below 0.9 (as LLMWhisperer's
+confidence_metadata does).
+
+Invariants: word boxes are sheared by the page's skew (estimated from rapidocr's box edges), so rows of
+a tilted scan stay on one line; `line_boxes` are in that deskewed frame. 200 dpi, because rapidocr
+shrinks larger images to a 2,000-pixel side anyway, and at 300 dpi it read thousands separators as
+decimal points. The model ships in the wheel; nothing is downloaded. Engines are built lazily (never at
+import time) and reused, each serving one page at a time. Rendering needs the PDFium lock and is quick;
+recognition (seconds) runs without it, in a worker thread, so it never blocks an event loop.
+"""
+
+from __future__ import annotations
+
+import queue
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+import pypdfium2 as pdfium
+
+from app.extraction.layout import Word, layout_words
+from app.extraction.ocr_marks import bounds, components, find_dashes, find_missed_figures
+from app.extraction.ocr_words import box_words
+from app.extraction.source import PageText
+
+OCR_DPI = 200
+ENGINE = "local"
+OCR_ENGINE = "rapidocr-onnxruntime"
+# rapidocr drops boxes scored below text_score (default 0.5); keep weak ones, since a weak figure
+# flagged by its confidence is better than a silently missing one.
+TEXT_SCORE = 0.3
+
+# One ONNX thread per engine, and pages in parallel instead (`LocalTextSource(ocr_workers=...)`): on
+# the shared 2-core machines one thread took 3.6-3.9 s of CPU for a page, the default two 5.4-7.3 s
+# (idle threads spin), and under load the single-threaded page also finished sooner.
+OCR_THREADS = 1
+
+# Dashes found by shape, not recognised: scored at LOW_CONFIDENCE (their shape is unambiguous).
+DASH_CONFIDENCE = 0.9
+
+_idle_engines: queue.SimpleQueue = queue.SimpleQueue()
+
+
+@contextmanager
+def ocr_engine() -> Iterator[Any]:
+    """An idle rapidocr engine, built on first need and reused across threads, one user at a time."""
+    try:
+        engine = _idle_engines.get_nowait()
+    except queue.Empty:
+        from rapidocr_onnxruntime import RapidOCR  # heavy import: only where OCR runs
+
+        # No angle classifier: statement pages are rendered upright (PDFium applies /Rotate), and the
+        # classifier costs time and can turn a short box such as "(2)" upside down.
+        engine = RapidOCR(text_score=TEXT_SCORE, use_cls=False, intra_op_num_threads=OCR_THREADS)
+    try:
+        yield engine
+    finally:
+        _idle_engines.put(engine)
+
+
+def render_page(doc: pdfium.PdfDocument, page_number: int, dpi: int = OCR_DPI) -> np.ndarray:
+    """Grey bitmap of a 1-based page; call with the PDFium lock held (inside `open_pdf`)."""
+    page = doc[page_number - 1]
+    try:
+        bitmap = page.render(scale=dpi / 72, grayscale=True)
+        return np.array(bitmap.to_pil().convert("L"))
+    finally:
+        page.close()
+
+
+def skew_slope(quads: list) -> float:
+    """dy/dx of the text lines, from the top edges of rapidocr's long boxes (0 when unknown)."""
+    slopes = [
+        (q[1][1] - q[0][1]) / (q[1][0] - q[0][0])
+        for q in quads
+        if q[1][0] - q[0][0] > 4 * max(q[3][1] - q[0][1], 1)
+    ]
+    return float(np.median(slopes)) if len(slopes) >= 3 else 0.0
+
+
+def ocr_words(image: np.ndarray, dpi: int = OCR_DPI) -> list[Word]:
+    """Words recognised on a page image, boxes in PDF points (origin top-left), deskewed."""
+    stats = components(image)
+    with ocr_engine() as engine:
+        result, _ = engine(image, return_word_box=True)
+        result = result or []
+        boxes = [bounds(item[0]) for item in result]
+        text_height = float(np.median([y1 - y0 for _, y0, _, y1 in boxes])) if boxes else 0.0
+        if boxes:
+            result += find_missed_figures(image, stats, result, text_height, engine, TEXT_SCORE)
+    scale = 72 / dpi
+    # A scan tilted by a degree moves a row's figures half a line below its label; shear y back.
+    slope = skew_slope([item[0] for item in result])
+    words: list[Word] = []
+    for group, item in enumerate(result):
+        straight = [[x, y - slope * x] for x, y in item[0]]
+        words.extend(box_words([straight, *item[1:]], scale, group))
+    for x0, y0, x1, y1 in find_dashes(stats, boxes, text_height) if boxes else ():
+        shift = slope * (x0 + x1) / 2
+        words.append(
+            Word("—", x0 * scale, (y0 - shift) * scale, x1 * scale, (y1 - shift) * scale, DASH_CONFIDENCE)
+        )
+    return _drop_lone_dashes(words)
+
+
+def _drop_lone_dashes(words: list[Word]) -> list[Word]:
+    """A dash is a zero cell only beside other words on its row; alone it is a piece of a rule."""
+    others = [w for w in words if w.text != "—"]
+
+    def beside_words(dash: Word) -> bool:
+        middle = dash.center_y
+        return any(w.top <= middle <= w.bottom for w in others)
+
+    return [w for w in words if w.text != "—" or beside_words(w)]
+
+
+def ocr_page(
+    image: np.ndarray, page_number: int, width: float, height: float, dpi: int = OCR_DPI
+) -> PageText:
+    """Layout text of a rendered page; seconds of CPU, so call it from a worker thread or process."""
+    layout = layout_words(ocr_words(image, dpi))
+    return PageText(
+        page=page_number,
+        text=layout.text,
+        engine=ENGINE,
+        mode="layout",
+        ocr=True,
+        line_boxes=layout.line_boxes,
+        line_confidence=layout.line_confidence,
+        width=width,
+        height=height,
+        extra={
+            "ocr_engine": OCR_ENGINE,
+            "dpi": dpi,
+            "low_confidence": [list(w) for w in layout.low_confidence],
+        },
+    )

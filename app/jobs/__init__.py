@@ -1,0 +1,1 @@
+"""Background jobs: Postgres queue, worker loop, task handlers."""

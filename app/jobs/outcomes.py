@@ -1,0 +1,117 @@
+"""Recording how a job ended: succeeded (batched), cancelled, released, retried later or failed.
+
+Input: the claimed job, its context and the handler's `Outcome`. Every write is fenced on the
+job's `(id, fence)` and retried through database outages for up to one lease; past that the lease
+has expired anyway and the next claim runs the job again (at-least-once). Successes of jobs that
+finish together are marked in one statement (River's batch completer).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.core.errors import is_database_unavailable
+from app.jobs import queue
+from app.jobs.fencing import Fence, LeaseLost
+from app.jobs.listener import settle
+from app.jobs.queue import ClaimedJob
+from app.jobs.retry import RetryPolicy, describe_error, next_run_after
+from app.jobs.tasks import Outcome, TaskContext
+
+log = structlog.get_logger("tieout.jobs")
+T = TypeVar("T")
+
+
+def log_db_error(event: str, exc: BaseException) -> None:
+    """A warning for a database outage (expected, retried), an error for anything else."""
+    if is_database_unavailable(exc):
+        log.warning(event, error=type(exc).__name__, detail=str(exc)[:200])
+    else:
+        log.error(event, error=repr(exc)[:500])
+
+
+class OutcomeWriter:
+    def __init__(self, engine: AsyncEngine, *, lease_seconds: float, policy: RetryPolicy) -> None:
+        self.engine = engine
+        self.lease_seconds = lease_seconds
+        self.policy = policy
+        self._pending: list[tuple[Fence, Any, asyncio.Future[bool]]] = []
+        self._wake = asyncio.Event()
+
+    async def record(self, job: ClaimedJob, ctx: TaskContext, outcome: Outcome, bound: Any) -> None:
+        """Write the job's new state; `LeaseLost` if another worker owns it now."""
+        lease, kind = job.lease, outcome.kind
+        if kind == "ok":
+            if not ctx.completed and not await self.complete(lease, outcome.value):
+                raise LeaseLost(job.id, job.fence)
+        elif kind == "cancelled" or (kind == "shutdown" and ctx.cancel_requested):
+            await self.write(lambda conn: queue.mark_cancelled(conn, lease))
+            bound.info("job.cancelled")
+        elif kind == "shutdown":
+            await self.write(lambda conn: queue.release(conn, lease, reason="shutdown"))
+            bound.info("job.released")
+        elif kind == "error":
+            await self._record_error(job, outcome.value, bound)
+        else:
+            bound.warning(f"job.{kind}")
+
+    async def _record_error(self, job: ClaimedJob, error: BaseException, bound: Any) -> None:
+        decision = next_run_after(
+            job.attempts, error, max_attempts=job.max_attempts, now=datetime.now(UTC), policy=self.policy
+        )
+        info = describe_error(error)
+        delay = decision.delay_seconds
+        if delay is not None:
+            await self.write(lambda conn: queue.retry_later(conn, job.lease, info, delay_seconds=delay))
+            bound.warning("job.retry_scheduled", delay_seconds=round(delay, 3), **info)
+        else:
+            await self.write(lambda conn: queue.fail(conn, job.lease, info))
+            bound.warning("job.failed", retryable=decision.retryable, **info)
+
+    async def complete(self, lease: Fence, result: Any) -> bool:
+        """Queue a success for the completer; True once it is committed with this lease."""
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._pending.append((lease, result, future))
+        self._wake.set()
+        return await future
+
+    async def run_completer(self) -> None:
+        """Mark queued successes, all that have accumulated in one statement each round."""
+        while True:
+            await self._wake.wait()
+            await settle()
+            self._wake.clear()
+            batch, self._pending = self._pending, []
+            items = [(lease, result) for lease, result, _ in batch]
+            try:
+                done = await self.write(lambda conn, items=items: queue.complete_many(conn, items))
+            except Exception as exc:
+                for _, _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+            else:
+                for lease, _, future in batch:
+                    if not future.done():
+                        future.set_result(lease.job_id in done)
+
+    async def write(self, fn: Callable[[Any], Awaitable[T]]) -> T:
+        """`fn(conn)` on an autocommit connection, retrying outages for up to one lease."""
+        deadline = time.monotonic() + self.lease_seconds
+        delay = 0.05
+        while True:
+            try:
+                async with self.engine.connect() as conn:
+                    return await fn(conn)
+            except Exception as exc:
+                if not is_database_unavailable(exc) or time.monotonic() + delay > deadline:
+                    raise
+                log.warning("job.write_retry", error=type(exc).__name__, detail=str(exc)[:200])
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)

@@ -1,0 +1,94 @@
+"""What a verification rule returns: a recorded `Check` plus the cells it read.
+
+Input: rule outputs. Output: `Finding`s; `verify.py` keeps the checks, `repair.py` uses the cells to
+know which numbers could explain a failure. Invariants: every check carries printed and computed values
+(computed is None only for an "unfooted" total); cells are (row index, column index) pairs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from app.statements.format import Check, Item, Statement
+
+Cell = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Finding:
+    check: Check
+    cells: tuple[Cell, ...]
+    # rows whose values could change this check's outcome (every reading footing considered)
+    scope: frozenset[int] = frozenset()
+    # columns where changing one cell could mend it (a reading that misses only there)
+    reach: frozenset[int] | None = None
+    # a reading foots but was refused as ambiguous: the numbers may be right, the proof is not
+    refused: bool = False
+
+    @property
+    def rows(self) -> frozenset[int]:
+        return self.scope or frozenset(row for row, _ in self.cells)
+
+    @property
+    def columns(self) -> frozenset[int]:
+        return self.reach if self.reach is not None else frozenset(column for _, column in self.cells)
+
+
+def value_at(item: Item, column: int) -> Decimal | None:
+    return item.values[column] if column < len(item.values) else None
+
+
+def has_values(item: Item) -> bool:
+    return any(v is not None for v in item.values)
+
+
+def weighted_sum(items: Sequence[Item], rows: Sequence[int], signs: Sequence[int], column: int) -> Decimal:
+    """Sum of the components in one column; a blank component cell counts as zero."""
+    total = Decimal(0)
+    for row, sign in zip(rows, signs, strict=True):
+        value = value_at(items[row], column)
+        if value is not None:
+            total += sign * value
+    return total
+
+
+def sum_finding(
+    statement: Statement,
+    rule: str,
+    row: int,
+    column: int,
+    components: Sequence[int],
+    signs: Sequence[int],
+) -> Finding:
+    """A check that a total row equals the signed sum of component rows in one column."""
+    items = statement.items
+    printed = value_at(items[row], column)
+    computed = weighted_sum(items, components, signs, column)
+    check = Check(
+        rule=rule,
+        row=items[row].label,
+        row_index=row,
+        column=statement.columns[column].key,
+        components=[items[r].label for r in components],
+        signs=list(signs),
+        printed=printed,
+        computed=computed,
+        ok=printed is not None and printed == computed,
+    )
+    cells = ((row, column), *((r, column) for r in components))
+    return Finding(check, cells)
+
+
+def integer_column(statement: Statement, column: int, value_kind: str) -> bool:
+    """True when the numbers of this kind in the column are integers, bar a stray "3.892" misread."""
+    numbers = [
+        v
+        for item in statement.items
+        if item.value_kind == value_kind
+        for v in [value_at(item, column)]
+        if v is not None
+    ]
+    with_decimals = sum(1 for v in numbers if int(v.as_tuple().exponent) < 0)
+    return bool(numbers) and with_decimals * 2 < len(numbers)

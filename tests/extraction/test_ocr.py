@@ -1,0 +1,116 @@
+"""OCR of pages without a text layer: word repair (fast) and rapidocr end to end (slow, ~5 s a page)."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import numpy as np
+import pytest
+
+from app.extraction import local_source
+from app.extraction.local_source import LocalTextSource, extract_pages, find_candidate_pages
+from app.extraction.ocr_marks import components, find_dashes
+from app.extraction.ocr_words import box_words, respace
+from tests import pdfs
+from tests.corpus.truth import corpus_file
+from tests.extraction.numbers import number_hits, row_problems
+
+SCANNED = [
+    "nvidia-fy2020-income-statement-scanned",
+    "nvidia-fy2020-comprehensive-income-scanned",
+    "nvidia-fy2020-balance-sheet-scanned",
+    "nvidia-fy2020-cashflow-statement-scanned",
+    "nvidia-fy2020-shareholder-equity-scanned",
+]
+
+
+class TestWordRepair:
+    @pytest.mark.parametrize(
+        ("read", "repaired"),
+        [
+            # As rapidocr read the NVIDIA scanned statements at 200 dpi.
+            ("Researchanddevelopment", "Research and development"),
+            ("CONSOLIDATEDSTATEMENTSOFINCOME", "CONSOLIDATED STATEMENTS OF INCOME"),
+            ("LIABILITIESANDSHAREHOLDERS'EQUITY", "LIABILITIES AND SHAREHOLDERS' EQUITY"),
+            ("(Inmillions,exceptpershare data)", "(In millions, except per share data)"),
+            ("Incometaxexpense(benefit)", "Income tax expense (benefit)"),
+            ("Balances,January27,2019", "Balances, January 27, 2019"),
+            ("($0.570percommonshare)", "($0.570 per common share)"),
+            # As it read the image-only Fan Milk annual report (wild corpus).
+            ("FORTHEYEARENDED31DECEMBER2024", "FOR THE YEAR ENDED 31 DECEMBER 2024"),
+            ("NetcashoutflowfromInvestingActivities", "Net cash outflow from Investing Activities"),
+            # Left alone: not made of vocabulary words, or already words.
+            ("NVIDIACORPORATIONANDSUBSIDIARIES", "NVIDIACORPORATIONANDSUBSIDIARIES"),
+            ("Depreciation", "Depreciation"),
+            ("10,918", "10,918"),
+        ],
+    )
+    def test_respace(self, read: str, repaired: str) -> None:
+        assert " ".join(respace(token) for token in read.split()) == repaired
+
+    def test_a_box_becomes_grouped_words_with_their_weakest_character(self) -> None:
+        chars = list("Sales 1")
+        cells = [[[10 * i, 0], [10 * i + 9, 0], [10 * i + 9, 30], [10 * i, 30]] for i in range(len(chars))]
+        scores = [0.99, 0.98, 0.7, 0.99, 0.99, 0.5, 0.95]
+        item = [[[0, 0], [70, 0], [70, 30], [0, 30]], "Sales 1", 0.9, cells, chars, scores]
+        words = box_words(item, scale=0.5, group=7)
+        assert [(w.text, w.confidence, w.group) for w in words] == [("Sales", 0.7, 7), ("1", 0.95, 7)]
+        assert words[0].x0 == 0 and words[1].x1 == 34.5
+
+    def test_dash_read_as_chinese_one_and_figure_glued_to_its_label(self) -> None:
+        item = [[[0, 0], [300, 0], [300, 30], [0, 30]], "in 2019)(9,814) 一", 0.9]
+        assert [w.text for w in box_words(item, scale=1, group=0)] == ["in", "2019)", "(9,814)", "—"]
+
+    def test_dashes_found_by_shape_outside_text_boxes(self) -> None:
+        image = np.full((100, 400), 255, dtype=np.uint8)
+        image[50:53, 100:120] = 0  # a dash in an empty cell
+        image[50:53, 200:220] = 0  # a hyphen inside a recognised box
+        image[80:82, 10:290] = 0  # a rule under a total
+        image[20:23, 300:320] = image[20:23, 325:345] = 0  # a dashed rule
+        dashes = find_dashes(components(image), boxes=[(190, 40, 260, 65)], text_height=30)
+        assert [(x0, x1) for x0, _, x1, _ in dashes] == [(100, 120)]
+
+
+@pytest.mark.slow
+class TestOcrEndToEnd:
+    async def test_generated_statement_without_text_layer(self, monkeypatch) -> None:
+        statement = pdfs.income_statement()
+        data = pdfs.scanned_pdf(pdfs.statement_pdf(statement))
+        assert find_candidate_pages(data) == [1]
+        threads = []
+        real_ocr_page = local_source.ocr_page
+
+        def recording_ocr_page(*args, **kwargs):
+            threads.append(threading.current_thread())
+            return real_ocr_page(*args, **kwargs)
+
+        monkeypatch.setattr(local_source, "ocr_page", recording_ocr_page)
+        source = LocalTextSource()
+        try:
+            [page] = await source.pages(data, [1])
+        finally:
+            source.close()
+        assert threads and threads[0] is not threading.main_thread()  # the event loop never ran OCR
+        assert page.ocr and page.mode == "layout" and page.extra["dpi"] == 200
+        assert len(page.line_boxes) == len(page.line_confidence) == len(page.text.splitlines())
+        assert row_problems(statement.truth()["statements"][0], page.text) == []
+        hits, total, missing = number_hits(statement.truth(), page.text)
+        assert hits == total, missing
+
+    @pytest.mark.corpus
+    def test_scanned_nvidia_statements_hold_every_figure(self, capsys) -> None:
+        """Per-page hit rate of the truth values (dashes count as 0) in the OCR text: 100% on all five,
+        and every row's figures on its label's line, in order, in aligned columns."""
+        rates = {}
+        for name in SCANNED:
+            truth = json.loads(corpus_file("truth", f"{name}.json").read_text())
+            [page] = extract_pages(corpus_file("pdf", f"{name}.pdf").read_bytes(), [1])
+            assert page.ocr
+            hits, total, missing = number_hits(truth, page.text)
+            rates[name] = (hits, total, missing)
+            assert row_problems(truth["statements"][0], page.text) == [], name
+        with capsys.disabled():
+            for name, (hits, total, _) in rates.items():
+                print(f"\n{name}: {hits}/{total} figures ({hits / total:.1%})", end="")
+        assert {name: missing for name, (_, _, missing) in rates.items() if missing} == {}

@@ -1,0 +1,1 @@
+"""Test doubles for external services (real servers on 127.0.0.1)."""

@@ -1,0 +1,84 @@
+"""The sandbox turns every way a child can go wrong into a typed, non-retryable error."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+
+import psutil
+import pytest
+
+from app.extraction.errors import PdfError
+from app.jobs.retry import is_retryable
+from app.jobs.sandbox import (
+    SandboxCrashError,
+    SandboxLimitError,
+    SandboxLimits,
+    SandboxTaskError,
+    run_sandboxed,
+)
+from tests.jobs import sandbox_targets as targets
+from tests.jobs.waiting import wait_until
+
+
+async def test_returns_the_value() -> None:
+    assert await run_sandboxed(targets.double, 21) == 42
+
+
+async def test_memory_limit() -> None:
+    limits = SandboxLimits(memory_bytes=256 * 1024**2)
+    with pytest.raises(SandboxLimitError, match="memory") as caught:
+        await run_sandboxed(targets.allocate, 1024**3, limits=limits)
+    assert not is_retryable(caught.value)
+
+
+async def test_cpu_limit() -> None:
+    with pytest.raises(SandboxLimitError, match="CPU"):
+        await run_sandboxed(targets.spin, limits=SandboxLimits(cpu_seconds=1, wall_seconds=30))
+
+
+async def test_wall_clock_limit() -> None:
+    with pytest.raises(SandboxLimitError, match="wall clock"):
+        await run_sandboxed(targets.sleep, 30.0, limits=SandboxLimits(wall_seconds=0.5))
+
+
+async def test_crash_is_typed_and_terminal() -> None:
+    with pytest.raises(SandboxCrashError, match="SIGABRT") as caught:
+        await run_sandboxed(targets.abort)
+    assert not is_retryable(caught.value)
+
+
+async def test_picklable_exception_comes_back_as_itself() -> None:
+    with pytest.raises(ValueError, match="bad value"):
+        await run_sandboxed(targets.raise_value_error)
+
+
+async def test_unpicklable_exception_keeps_code_and_retryability() -> None:
+    # PdfError's __init__ takes (code, message): it does not survive pickling, so it travels as data.
+    try:
+        await run_sandboxed(targets.raise_pdf_error)
+    except PdfError as exc:  # fine too, if it ever becomes picklable
+        assert exc.code == "pdf_encrypted"
+    except SandboxTaskError as exc:
+        assert exc.code == "pdf_encrypted" and "password required" in exc.message
+        assert not is_retryable(exc)
+
+
+async def test_cancelling_the_caller_kills_the_child(tmp_path: Path) -> None:
+    pid_file = tmp_path / "pid"
+    call = asyncio.create_task(run_sandboxed(targets.write_pid_then_sleep, str(pid_file)))
+
+    async def child_pid() -> int:
+        return int(pid_file.read_text() or 0) if pid_file.exists() else 0
+
+    pid = await wait_until(child_pid, timeout=10, what="the sandbox child to start")
+    call.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await call
+
+    async def gone() -> bool:
+        return not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+
+    await wait_until(gone, timeout=5, what="the child to die")
+    assert os.getpid() != pid
