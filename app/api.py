@@ -12,13 +12,17 @@ def build_api_router() -> APIRouter:
     public = APIRouter()
     protected = APIRouter()
     # Domain routers: sign-in and sign-up go on `public`, everything else on `protected`.
+    from app.analysis.router import router as analysis_router
     from app.documents.router import router as documents_router
+    from app.extraction.router import router as extraction_router
     from app.jobs.router import router as jobs_router
     from app.statements.router import router as statements_router
 
     protected.include_router(documents_router)
     protected.include_router(jobs_router)
     protected.include_router(statements_router)
+    protected.include_router(analysis_router)
+    protected.include_router(extraction_router)
 
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(public)

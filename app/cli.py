@@ -240,6 +240,9 @@ def build_parser() -> argparse.ArgumentParser:
     migrate_parser.set_defaults(handler=handle_migrate)
 
     add_extract_command(commands)
+    from app.extraction.commands import add_commands
+
+    add_commands(commands)
     return parser
 
 

@@ -63,7 +63,12 @@ def upgrade() -> None:
     op.create_index(
         "ix_jobs_lease", "jobs", ["lease_expires_at"], postgresql_where=sa.text("status = 'running'")
     )
-    op.create_index("ix_jobs_status_id", "jobs", ["status", "id"])
+    op.create_index(
+        "ix_jobs_finished",
+        "jobs",
+        ["status", "id"],
+        postgresql_where=sa.text("status IN ('succeeded', 'failed', 'cancelled')"),
+    )
     op.create_index("ix_jobs_type_id", "jobs", ["type", "id"])
     op.create_index("ix_jobs_owner_id_id", "jobs", ["owner_id", "id"])
 
@@ -71,7 +76,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_jobs_owner_id_id", table_name="jobs")
     op.drop_index("ix_jobs_type_id", table_name="jobs")
-    op.drop_index("ix_jobs_status_id", table_name="jobs")
+    op.drop_index("ix_jobs_finished", table_name="jobs")
     op.drop_index("ix_jobs_lease", table_name="jobs")
     op.drop_index("ix_jobs_claim", table_name="jobs")
     op.drop_table("jobs")

@@ -56,6 +56,14 @@ class Settings(BaseSettings):
     max_form_fields: int = Field(20, ge=1)
     max_form_part_bytes: int = Field(64 * 1024, ge=1)
     max_pdf_pages: int = Field(1000, ge=1)
+    upload_idle_seconds: float = Field(30.0, gt=0)
+    blob_store: Literal["postgres", "folder"] = "postgres"
+    blob_dir: Path | None = None
+
+    # PDF and OCR work runs in a child process with these limits (a hostile PDF fails its own job)
+    sandbox_memory_bytes: int = Field(2 * 1024**3, ge=64 * 1024**2)
+    sandbox_cpu_seconds: int = Field(900, ge=1)
+    sandbox_wall_seconds: float = Field(1200.0, gt=0)
 
     # Text extraction
     text_engine: Literal["auto", "llmwhisperer", "local"] = "auto"

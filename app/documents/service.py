@@ -101,7 +101,7 @@ class DocumentService:
             max_file_bytes=settings.max_upload_bytes,
             max_field_bytes=settings.max_form_part_bytes,
             max_fields=settings.max_form_fields,
-            idle_seconds=getattr(settings, "upload_idle_seconds", 30.0),
+            idle_seconds=settings.upload_idle_seconds,
         )
 
     async def accept_upload(
@@ -275,8 +275,8 @@ async def _store_idempotent_answer(
 
 def build_blob_store(settings: Settings) -> BlobStore:
     """The configured store: PostgreSQL (default) or a folder under the data directory."""
-    if getattr(settings, "blob_store", "postgres") == "folder":
-        return FolderBlobStore(getattr(settings, "blob_dir", None) or settings.data_dir / "blobs")
+    if settings.blob_store == "folder":
+        return FolderBlobStore(settings.blob_dir or settings.data_dir / "blobs")
     return PostgresBlobStore()
 
 

@@ -37,12 +37,10 @@ def _settings(ctx: TaskContext) -> Settings:
 
 
 def sandbox_limits(settings: Settings) -> SandboxLimits:
-    wall = min(SandboxLimits.wall_seconds, settings.job_timeout_seconds)
+    wall = min(settings.sandbox_wall_seconds, settings.job_timeout_seconds)
     return SandboxLimits(
-        memory_bytes=getattr(settings, "sandbox_memory_bytes", SandboxLimits.memory_bytes),
-        cpu_seconds=max(
-            1, int(getattr(settings, "sandbox_cpu_seconds", min(SandboxLimits.cpu_seconds, wall)))
-        ),
+        memory_bytes=settings.sandbox_memory_bytes,
+        cpu_seconds=max(1, min(settings.sandbox_cpu_seconds, int(wall))),
         wall_seconds=wall,
     )
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from app.core.errors import TieoutError
+from app.core.exceptions import TieoutError
 
 _LOCK_FENCE = text(
     "SELECT id FROM jobs WHERE id = :id AND fence = :fence AND status = 'running' FOR NO KEY UPDATE"

@@ -50,7 +50,14 @@ class Job(Base):
         ),
         # Expired leases are found through the (small) set of running rows.
         Index("ix_jobs_lease", "lease_expires_at", postgresql_where=text("status = 'running'")),
-        Index("ix_jobs_status_id", "status", "id"),
+        # Listing by a final status. Not over pending/running: the claim must find those through
+        # the two partial indexes above, whose dead entries it does not have to wade through.
+        Index(
+            "ix_jobs_finished",
+            "status",
+            "id",
+            postgresql_where=text("status IN ('succeeded', 'failed', 'cancelled')"),
+        ),
         Index("ix_jobs_type_id", "type", "id"),
         Index("ix_jobs_owner_id_id", "owner_id", "id"),
     )

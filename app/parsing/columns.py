@@ -35,6 +35,13 @@ _YEARS_RE = re.compile(r"\b(?:19|20)\d\d\b")
 _GROUPS = frozenset(
     {"common stock", "preferred stock", "treasury stock", "common shares", "ordinary shares", "capital stock"}
 )
+# Words of a component column's own header; a group header over several components has none.
+_COMPONENT_WORD_RE = re.compile(
+    r"\b(?:stock|capital|paid|earnings|reserves?|comprehensive|shares|income|loss|deficit|treasury|"
+    r"amount|total|premium|outstanding|accumulated|additional|retained)\b",
+    re.IGNORECASE,
+)
+_SUB_WORDS = frozenset({"shares", "amount"})
 _SUB_RE = re.compile(r"^(?:shares|amount|number of shares|par value)\b", re.IGNORECASE)
 _PHRASES = frozenset(
     {
@@ -56,6 +63,7 @@ _PHRASES = frozenset(
         "ordinary shares",
         "total equity",
         "share premium",
+        "par value",
     }
 )
 
@@ -106,6 +114,9 @@ def _pieces(raw: str, zones: list[Zone]) -> list[tuple[int, int, str, list[int]]
             prev = groups[-1][-1]
             joined = f"{prev.text} {word.text}".lower()
             same = nearest(zones, prev.start, prev.end) == col and word.start - prev.end < 2
+            # "Amount" is a whole sub-header; a word past its column's edge starts the next header.
+            lone_sub = len(groups[-1]) == 1 and prev.text.lower() in _SUB_WORDS
+            same = same and not (lone_sub and (word.start + word.end) / 2 > zones[col].hi)
             if same or (joined in _PHRASES and word.start - prev.end < 2):
                 groups[-1].append(word)
                 continue
@@ -114,6 +125,8 @@ def _pieces(raw: str, zones: list[Zone]) -> list[tuple[int, int, str, list[int]]
     for group in groups:
         lo, hi = group[0].start, group[-1].end
         cols = [k for k, z in enumerate(zones) if lo - 2 <= z.center <= hi + 2]
+        if len(cols) > 1 and len(group) == 2 and " ".join(w.text for w in group).lower() not in _GROUPS:
+            cols = [_closest(zones, lo, hi)]  # "Par Value" heads one column, not the narrow one beside it
         out.append((lo, hi, " ".join(w.text for w in group), cols or [nearest(zones, lo, hi)]))
     return out
 
@@ -125,6 +138,27 @@ def _closest(zones: list[Zone], start: int, end: int) -> int:
 
 
 Piece = tuple[int, int, str, list[int]]
+
+
+def _centred_span(text: str, start: int, end: int, zones: list[Zone], below: list[Piece]) -> list[int] | None:
+    """A wide group header ("Boeing shareholders", "Attributable to equity holders of the Company")
+    sits over headers of several columns and is centred over the columns it spans: the widest run of
+    columns (three or more) whose middle is within three characters of its middle."""
+    over = {k for lo, hi, _, cols in below if lo < end and hi > start for k in cols}
+    if len(over) < 2 or _COMPONENT_WORD_RE.search(text):
+        return None
+    middle = (start + end) / 2
+    runs = [
+        (a, b)
+        for a in range(len(zones))
+        for b in range(a + 2, len(zones))
+        if zones[a].lo <= start + 2 and zones[b].hi >= end - 2
+        and abs((zones[a].lo + zones[b].hi) / 2 - middle) <= 3
+    ]
+    if not runs:
+        return None
+    a, b = max(runs, key=lambda r: r[1] - r[0])
+    return list(range(a, b + 1)) if over <= set(range(a, b + 1)) else None
 
 
 def _spans(text: str) -> bool:
@@ -155,6 +189,12 @@ def _line_pieces(
         hit = [k for k, z in enumerate(zones) if start < z.hi + 1 and end > z.lo - 1]
         # Headers squeezed together by OCR ("Additional Treasury") split word by word; a phrase with
         # more words than the columns it crosses is one header over all of them.
+        wide = None
+        if len(text.split()) > 1 and text.lower() not in _GROUPS:
+            wide = _centred_span(text, start, end, zones, below)
+        if wide:
+            out.append((start, end, text, wide))
+            continue
         if len(hit) > 1 and len(text.split()) <= len(hit) + 1 and text.lower() not in _GROUPS:
             out += _pieces(" " * start + text, zones)
             continue

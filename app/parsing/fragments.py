@@ -132,4 +132,30 @@ def assemble_rows(frags: list[Fragment], width: int, page: int) -> tuple[list[Ra
         pending, rule, gap = [], False, False
         last_line = frag.line
     rows.extend(_label_less(p, width, page, rule) for p in pending)
-    return rows, heading
+    return _join_wrapped_headers(rows), heading
+
+
+def _join_wrapped_headers(rows: list[RawRow]) -> list[RawRow]:
+    """A caption wrapped onto an indented line with nothing nested under it ("Cumulative
+    Remeasurement Gain on Net Retirement" / "   Liability") is one caption."""
+    out: list[RawRow] = []
+    for k, row in enumerate(rows):
+        prev = out[-1] if out else None
+        nxt = rows[k + 1] if k + 1 < len(rows) else None
+        if (
+            prev is not None
+            and not row.filled()
+            and not prev.filled()
+            and row.label
+            and prev.label
+            and not prev.label.endswith(":")
+            and row.line == prev.line + 1
+            and None not in (row.indent, prev.indent)
+            and row.indent > prev.indent + 2
+            and (nxt is None or (nxt.indent is not None and nxt.indent <= prev.indent))
+        ):
+            prev.label = f"{prev.label} {row.label}"
+            prev.notes.extend(row.notes)
+            continue
+        out.append(row)
+    return out

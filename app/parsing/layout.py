@@ -25,6 +25,7 @@ from app.parsing.numbers import is_note_ref, is_value
 from app.parsing.table import Table, is_furniture, page_lines
 from app.parsing.tokens import Line, Zone, assign, find_zones, nearest, split_line, words
 
+_YEARS_RE = re.compile(r"\b(?:19|20)\d\d\b")
 _RULE_RE = re.compile(r"^\s*(?:[_=\-–—]{3,}\s*)+$")
 _FOOTNOTE_TEXT_RE = re.compile(r"^\s{0,8}(?:\(\d{1,2}\)|\([a-z]\)|\*+|[¹²³⁴⁵])\s*[A-Za-z][\w,]*\s+\S+")
 
@@ -84,8 +85,9 @@ def read_layout(text: str, page: int, zones: list[Zone] | None = None) -> Table 
         ),
         len(lines),
     )
+    years = {y for stack in headers for text in stack for y in _YEARS_RE.findall(text)}
     frags = [
-        _fragment(lines[k], zones, notes.get(k, []))
+        _fragment(lines[k], zones, notes.get(k, []), years)
         for k in range(body_start, stop)
         if not (is_furniture(lines[k].raw) and not data[0] <= k <= data[-1])
     ]
@@ -104,7 +106,7 @@ def _body_start(lines: list[Line], first: int) -> int:
     return k
 
 
-def _fragment(line: Line, zones: list[Zone], notes: list[str]) -> Fragment:
+def _fragment(line: Line, zones: list[Zone], notes: list[str], years: set[str]) -> Fragment:
     if line.blank:
         return Fragment(line.number, blank=True)
     if _RULE_RE.match(line.raw):
@@ -121,6 +123,10 @@ def _fragment(line: Line, zones: list[Zone], notes: list[str]) -> Fragment:
     ):
         glued = label.pop()
     values = list(line.values)
+    # A sub-table's own header row repeats the columns' years ("... reconciliation   2022   2021"):
+    # those years are header text, not amounts.
+    if len(values) >= 2 and line.years_only and all(t.text in years for t in values):
+        label, values = label + values, []
     # Left of every column is label text: a footnote marker set apart, a year wrapped from the label.
     while values and values[0].end < zones[0].lo - 1:
         label.append(values.pop(0))

@@ -127,7 +127,7 @@ def parse_statement(pages: list[PageText], detection: Detection) -> Statement:
         currency=head.currency,
         unit=head.unit,
         columns=columns,
-        items=build_items(rows, columns, by_number, matrix),
+        items=build_items(rows, columns, by_number, matrix, detection.type == "shareholders_equity"),
         verified=False,
         text_source=TextSourceInfo(
             engine=_engine(wanted[0].engine if wanted else "local"),

@@ -24,7 +24,7 @@ _TOTAL_RE = re.compile(
     r"(?:change|increase|decrease) in cash|cash and cash equivalents,? (?:at )?end|"
     r"net (?:income|loss|earnings|profit)(?: \(loss\))?(?: for the (?:year|period))?$|balances?\b|"
     r"(?:loss|profit)(?:/(?:loss|profit))? for the (?:year|period)$|"
-    r"balance at|total comprehensive)",
+    r"balance at|total comprehensive|net interest (?:income|revenue)\b|pre-?tax (?:income|loss|profit|earnings)\b)",
     re.IGNORECASE,
 )
 # IFRS (IAS 1) groups OCI under "Items that may (not) be reclassified ..."; "Other comprehensive loss,
@@ -101,7 +101,7 @@ def _read(cells: list[str | None]) -> tuple[list[Decimal | None], bool]:
 
 
 def build_items(
-    rows: list[RawRow], columns: list[Column], pages: dict[int, PageText], matrix: bool
+    rows: list[RawRow], columns: list[Column], pages: dict[int, PageText], matrix: bool, equity: bool = False
 ) -> list[Item]:
     levels = _levels(rows)
     items: list[Item] = []
@@ -123,9 +123,11 @@ def build_items(
             closes = label.rstrip(": ").lower() in headers and bool(label)
             dollar_total = row.dollar and prev_dollar is False
             first = not any(item.kind != "header" for item in items)
-            pattern = _MATRIX_TOTAL_RE if matrix else _TOTAL_RE
+            # An equity statement's totals are its "Total"/"Balance" rows, in either layout; its
+            # "Net income" is a movement of the roll-forward.
+            pattern = _MATRIX_TOTAL_RE if matrix or equity else _TOTAL_RE
             bare = label.replace("(", "").replace(")", "")
-            named_total = bool(pattern.search(bare)) and not first
+            named_total = bool(pattern.search(label) or pattern.search(bare)) and not first
             oci = bool(_IFRS_OCI_GROUP_RE.match(section or "")) and bool(_OCI_TOTAL_RE.match(bare))
             named_total = named_total or oci
             total = not label or row.rule_above or closes or dollar_total or named_total

@@ -100,6 +100,16 @@ class TestUpAndDown:
 
 
 class TestModelsMatchMigrations:
+    def test_every_domain_models_module_is_imported_by_app_models(self) -> None:
+        import ast
+
+        tree = ast.parse((PROJECT_ROOT / "app" / "models.py").read_text())
+        imports = [node for node in ast.walk(tree) if isinstance(node, ast.Import)]
+        imported = {alias.name for node in imports for alias in node.names}
+        domains = sorted(path.parent.name for path in (PROJECT_ROOT / "app").glob("*/models.py"))
+        missing = [name for name in domains if f"app.{name}.models" not in imported]
+        assert not missing, f"add `import app.<domain>.models` to app/models.py for {missing}"
+
     async def test_migrated_schema_has_no_diff_with_the_models(self, db_engine: AsyncEngine) -> None:
         from alembic.autogenerate import compare_metadata
         from alembic.migration import MigrationContext

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-from app.core.errors import TieoutError
+from app.core.exceptions import TieoutError
 
 
 class WhisperError(TieoutError):
