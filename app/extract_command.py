@@ -25,8 +25,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="page-text engine: local (PDFium + OCR, no network), llmwhisperer (needs "
         "LLMWHISPERER_API_KEY), auto (LLMWhisperer when a key is set); default: TEXT_ENGINE",
     )
-    parser.add_argument("--format", choices=FORMATS, default=None, help="output format (default: json, "
-                        "or from the -o file's suffix)")
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        default=None,
+        help="output format (default: json, or from the -o file's suffix)",
+    )
     parser.add_argument("-o", "--output", type=Path, default=None, help="write here instead of stdout")
     parser.add_argument("--pages", default=None, help="only these 1-based pages, e.g. 39-44,50")
     parser.add_argument("--quiet", action="store_true", help="no progress bar on stderr")

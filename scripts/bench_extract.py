@@ -45,7 +45,18 @@ def main() -> int:
         print(f"{args.pdf} not found: pass --pdf with a text-layer 10-K", file=sys.stderr)
         return 1
     out = Path(tempfile.mkdtemp()) / "out.json"
-    extract = [sys.executable, "-m", "app", "extract", str(args.pdf), "--engine", "local", "-o", str(out), "--quiet"]
+    extract = [
+        sys.executable,
+        "-m",
+        "app",
+        "extract",
+        str(args.pdf),
+        "--engine",
+        "local",
+        "-o",
+        str(out),
+        "--quiet",
+    ]
     read = [sys.executable, "-c", READ_ALL_TEXT, str(args.pdf)]
     wall(extract), wall(read)  # warm the page cache and bytecode
     pairs = [(wall(extract), wall(read)) for _ in range(args.runs)]

@@ -21,7 +21,10 @@ from app.verification.verify import verify_all
 def to_page_text(pages: list[PageIn]) -> list[PageText]:
     return [
         PageText(
-            page=p.page, text=p.text, engine=p.engine, ocr=p.ocr,
+            page=p.page,
+            text=p.text,
+            engine=p.engine,
+            ocr=p.ocr,
             mode=p.mode or ("grid" if "|" in p.text else "layout"),
         )
         for p in sorted(pages, key=lambda p: p.page)
@@ -31,8 +34,12 @@ def to_page_text(pages: list[PageIn]) -> list[PageText]:
 def describe(detection: Detection) -> DetectionOut:
     evidence = json.loads(json.dumps(detection.evidence, default=str))
     return DetectionOut(
-        type=detection.type, pages=list(detection.pages), confidence=round(detection.confidence, 3),
-        title=detection.title, entity=detection.entity, evidence=evidence,
+        type=detection.type,
+        pages=list(detection.pages),
+        confidence=round(detection.confidence, 3),
+        title=detection.title,
+        entity=detection.entity,
+        evidence=evidence,
     )
 
 

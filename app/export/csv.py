@@ -12,9 +12,26 @@ import io
 from app.statements.format import StatementSet
 
 FIELDS = [
-    "statement", "type", "title", "company", "currency", "unit", "verified", "row", "label", "level",
-    "kind", "value_kind", "section", "column", "header", "period_end", "period_months", "value",
-    "page", "line",
+    "statement",
+    "type",
+    "title",
+    "company",
+    "currency",
+    "unit",
+    "verified",
+    "row",
+    "label",
+    "level",
+    "kind",
+    "value_kind",
+    "section",
+    "column",
+    "header",
+    "period_end",
+    "period_months",
+    "value",
+    "page",
+    "line",
 ]
 
 
@@ -26,16 +43,28 @@ def statements_to_csv(document: StatementSet) -> bytes:
     for number, statement in enumerate(document.statements, start=1):
         for row, item in enumerate(statement.items, start=1):
             for column, value in zip(statement.columns, item.values, strict=False):
-                writer.writerow({
-                    "statement": statement.id or number, "type": statement.type, "title": statement.title,
-                    "company": statement.company or "", "currency": statement.currency or "",
-                    "unit": statement.unit, "verified": str(statement.verified).lower(), "row": row,
-                    "label": item.label, "level": item.level, "kind": item.kind,
-                    "value_kind": item.value_kind, "section": item.section or "", "column": column.key,
-                    "header": column.header, "period_end": column.period_end or "",
-                    "period_months": column.period_months or "",
-                    "value": "" if value is None else str(value),
-                    "page": item.source.page if item.source else "",
-                    "line": item.source.line if item.source else "",
-                })
+                writer.writerow(
+                    {
+                        "statement": statement.id or number,
+                        "type": statement.type,
+                        "title": statement.title,
+                        "company": statement.company or "",
+                        "currency": statement.currency or "",
+                        "unit": statement.unit,
+                        "verified": str(statement.verified).lower(),
+                        "row": row,
+                        "label": item.label,
+                        "level": item.level,
+                        "kind": item.kind,
+                        "value_kind": item.value_kind,
+                        "section": item.section or "",
+                        "column": column.key,
+                        "header": column.header,
+                        "period_end": column.period_end or "",
+                        "period_months": column.period_months or "",
+                        "value": "" if value is None else str(value),
+                        "page": item.source.page if item.source else "",
+                        "line": item.source.line if item.source else "",
+                    }
+                )
     return out.getvalue().encode("utf-8")

@@ -17,9 +17,9 @@ from openpyxl.utils import get_column_letter
 from app.statements.format import Statement, StatementSet
 
 NUMBER_FORMATS = {
-    "monetary": "#,##0.##;(#,##0.##);\"—\"",
-    "shares": "#,##0;(#,##0);\"—\"",
-    "per_share": "0.00;(0.00);\"—\"",
+    "monetary": '#,##0.##;(#,##0.##);"—"',
+    "shares": '#,##0;(#,##0);"—"',
+    "per_share": '0.00;(0.00);"—"',
     "percent": "0.0#",
 }
 TITLE_FONT = Font(bold=True, size=13)
@@ -83,10 +83,18 @@ def _checks_sheet(sheet, document: StatementSet) -> None:
     sheet.append(["statement", "rule", "row", "column", "components", "printed", "computed", "ok"])
     for statement in document.statements:
         for check in statement.checks:
-            sheet.append([
-                statement.type, check.rule, check.row, check.column, "; ".join(check.components),
-                check.printed, check.computed, "ok" if check.ok else "FAIL",
-            ])
+            sheet.append(
+                [
+                    statement.type,
+                    check.rule,
+                    check.row,
+                    check.column,
+                    "; ".join(check.components),
+                    check.printed,
+                    check.computed,
+                    "ok" if check.ok else "FAIL",
+                ]
+            )
     for cell in sheet[1]:
         cell.font, cell.fill = Font(bold=True), HEADER_FILL
 
@@ -96,10 +104,16 @@ def _sources_sheet(sheet, document: StatementSet) -> None:
     for statement in document.statements:
         for item in statement.items:
             source = item.source
-            sheet.append([
-                statement.type, item.label, source.page if source else None, source.line if source else None,
-                ", ".join(f"{v:.1f}" for v in source.bbox) if source and source.bbox else None,
-                " | ".join(v or "" for v in item.reading) if item.reading else None, item.repair,
-            ])
+            sheet.append(
+                [
+                    statement.type,
+                    item.label,
+                    source.page if source else None,
+                    source.line if source else None,
+                    ", ".join(f"{v:.1f}" for v in source.bbox) if source and source.bbox else None,
+                    " | ".join(v or "" for v in item.reading) if item.reading else None,
+                    item.repair,
+                ]
+            )
     for cell in sheet[1]:
         cell.font, cell.fill = Font(bold=True), HEADER_FILL

@@ -17,7 +17,9 @@ SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 def add_commands(commands: Any) -> None:
     text = "show the LLMWhisperer pages billed and the pages the shared cache saved"
-    usage = commands.add_parser("usage", help=text, description=text + ", in total, per mode and per document.")
+    usage = commands.add_parser(
+        "usage", help=text, description=text + ", in total, per mode and per document."
+    )
     usage.add_argument("--since", type=_timestamp, help="only usage from this ISO time on (e.g. 2026-11-01)")
     usage.set_defaults(handler=run_usage)
 
@@ -47,7 +49,9 @@ def run_usage(args: argparse.Namespace) -> int:
     if summary.by_document:
         print("\n| document | sha256 | billed | saved |\n|---|---|---|---|")
         for doc in summary.by_document:
-            print(f"| {doc.document_id or '-'} | {doc.sha256[:12]} | {doc.pages_billed} | {doc.pages_saved} |")
+            print(
+                f"| {doc.document_id or '-'} | {doc.sha256[:12]} | {doc.pages_billed} | {doc.pages_saved} |"
+            )
     return 0
 
 

@@ -9,7 +9,7 @@ Invariants: words are built from PDFium's *loose* character boxes, which span th
 split at the space characters the content stream itself holds (PDFium's generated spaces and line breaks
 are dropped; their boxes are meaningless) or at a gap wider than a kerning gap. Tight glyph boxes split
 words at kerning gaps and strand commas on lines of their own. A page whose text layer is empty or
-nearly so, but which draws images or many paths, `needs_ocr`.
+nearly so, but which draws images or many paths (also inside form XObjects), `needs_ocr`.
 """
 
 from __future__ import annotations
@@ -67,10 +67,17 @@ def needs_ocr(page: pdfium.PdfPage, text: str) -> bool:
     if text_chars(text) >= MIN_TEXT_CHARS:
         return False
     paths = 0
-    for index in range(pdfium_c.FPDFPage_CountObjects(page)):
-        kind = pdfium_c.FPDFPageObj_GetType(pdfium_c.FPDFPage_GetObject(page, index))
+    # Objects inside form XObjects count too: some tools wrap a whole scanned page in a form.
+    pending = [pdfium_c.FPDFPage_GetObject(page, i) for i in range(pdfium_c.FPDFPage_CountObjects(page))]
+    while pending:
+        obj = pending.pop()
+        kind = pdfium_c.FPDFPageObj_GetType(obj)
         if kind in (pdfium_c.FPDF_PAGEOBJ_IMAGE, pdfium_c.FPDF_PAGEOBJ_SHADING):
             return True
+        if kind == pdfium_c.FPDF_PAGEOBJ_FORM:
+            pending.extend(
+                pdfium_c.FPDFFormObj_GetObject(obj, i) for i in range(pdfium_c.FPDFFormObj_CountObjects(obj))
+            )
         paths += kind == pdfium_c.FPDF_PAGEOBJ_PATH
         if paths >= MIN_PATHS_FOR_OCR:
             return True

@@ -1,7 +1,8 @@
 """`LocalTextSource`: the `TextSource` that needs no key and no network.
 
 Input: PDF bytes, and for `pages` the 1-based pages wanted. Output: `candidate_pages` is the cheap pass
-(PDFium plain text of every page, then `candidates.candidate_pages`); `pages` is one `PageText` per page
+(PDFium plain text of every page, OCR of the title band of pages without a text layer, then
+`candidates.candidate_pages`); `pages` is one `PageText` per page
 asked for, in the order asked: layout text from the text layer, or OCR where the page has none.
 
 Invariants: invalid PDFs and page numbers raise `PdfError` before any work. PDFium calls run in a worker
@@ -20,6 +21,7 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 from app.extraction import candidates
 from app.extraction.local import layout_page, needs_ocr, scan_pages
 from app.extraction.ocr import OCR_DPI, ocr_page, render_page
+from app.extraction.ocr_titles import titled_scans
 from app.extraction.pdf import DEFAULT_MAX_PAGES, check_page_numbers, open_pdf
 from app.extraction.source import PageText
 
@@ -27,12 +29,21 @@ from app.extraction.source import PageText
 DEFAULT_OCR_WORKERS = max(1, min(2, os.cpu_count() or 1))
 
 
-def find_candidate_pages(pdf: bytes, *, max_pages: int = DEFAULT_MAX_PAGES) -> list[int]:
-    """1-based pages that may hold a primary statement (sync; PDFium only, no OCR)."""
+def find_candidate_pages(
+    pdf: bytes, *, max_pages: int = DEFAULT_MAX_PAGES, executor: Executor | None = None
+) -> list[int]:
+    """1-based pages that may hold a primary statement (sync). Pages without a text layer are judged
+    by OCR of their title band, in `executor` when given, else in a pool of `DEFAULT_OCR_WORKERS`."""
     with open_pdf(pdf, max_pages=max_pages) as doc:
         scans = scan_pages(doc)
     no_text = {number for number, scan in enumerate(scans, start=1) if scan.needs_ocr}
-    return candidates.candidate_pages([scan.text for scan in scans], no_text)
+    titled: set[int] = set()
+    if len(no_text) > 1 and executor is None:
+        with ThreadPoolExecutor(min(DEFAULT_OCR_WORKERS, len(no_text)), thread_name_prefix="ocr") as pool:
+            titled = titled_scans(pdf, sorted(no_text), max_pages=max_pages, executor=pool)
+    elif no_text:
+        titled = titled_scans(pdf, sorted(no_text), max_pages=max_pages, executor=executor)
+    return candidates.candidate_pages([scan.text for scan in scans], no_text, titled)
 
 
 def _text_layer_pages(
@@ -108,7 +119,9 @@ class LocalTextSource:
 
     async def candidate_pages(self, pdf: bytes) -> list[int]:
         """Cheap pass: the 1-based pages that may hold a primary statement."""
-        return await asyncio.to_thread(find_candidate_pages, pdf, max_pages=self.max_pages)
+        return await asyncio.to_thread(
+            find_candidate_pages, pdf, max_pages=self.max_pages, executor=self._ocr_executor()
+        )
 
     async def pages(self, pdf: bytes, page_numbers: list[int]) -> list[PageText]:
         """Layout text for the given 1-based pages, in the order given; OCR where there is no text layer."""

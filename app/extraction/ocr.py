@@ -44,24 +44,33 @@ OCR_THREADS = 1
 # Dashes found by shape, not recognised: scored at LOW_CONFIDENCE (their shape is unambiguous).
 DASH_CONFIDENCE = 0.9
 
-_idle_engines: queue.SimpleQueue = queue.SimpleQueue()
+# "page" engines read whole pages. "band" engines read the title band of the cheap pass: their detector
+# never enlarges its input (rapidocr's default scales the shorter side up to 736 px, which would
+# quadruple the cost of a 100-dpi band).
+_ENGINE_OPTIONS: dict[str, dict[str, Any]] = {
+    "page": {},
+    "band": {"det_limit_type": "max", "det_limit_side_len": 2000},
+}
+_idle_engines: dict[str, queue.SimpleQueue] = {kind: queue.SimpleQueue() for kind in _ENGINE_OPTIONS}
 
 
 @contextmanager
-def ocr_engine() -> Iterator[Any]:
+def ocr_engine(kind: str = "page") -> Iterator[Any]:
     """An idle rapidocr engine, built on first need and reused across threads, one user at a time."""
     try:
-        engine = _idle_engines.get_nowait()
+        engine = _idle_engines[kind].get_nowait()
     except queue.Empty:
         from rapidocr_onnxruntime import RapidOCR  # heavy import: only where OCR runs
 
         # No angle classifier: statement pages are rendered upright (PDFium applies /Rotate), and the
         # classifier costs time and can turn a short box such as "(2)" upside down.
-        engine = RapidOCR(text_score=TEXT_SCORE, use_cls=False, intra_op_num_threads=OCR_THREADS)
+        engine = RapidOCR(
+            text_score=TEXT_SCORE, use_cls=False, intra_op_num_threads=OCR_THREADS, **_ENGINE_OPTIONS[kind]
+        )
     try:
         yield engine
     finally:
-        _idle_engines.put(engine)
+        _idle_engines[kind].put(engine)
 
 
 def render_page(doc: pdfium.PdfDocument, page_number: int, dpi: int = OCR_DPI) -> np.ndarray:

@@ -8,7 +8,10 @@ table column starts there.
 Invariants: the recogniser (trained mostly on Chinese) often drops the spaces between English words
 ("Researchanddevelopment", "CONSOLIDATEDSTATEMENTSOFINCOME"). The gaps between its character cells do
 not tell word breaks from wide letters, so a glued run of 7+ letters is split only when it splits
-entirely into words of a statement vocabulary (fewest words wins); other runs stay as read. A lone dash
+entirely into words of a statement vocabulary (fewest words wins), and a lower-case word glued to a
+capitalised one ("inCash") only when both are vocabulary words; other runs stay as read. A word that
+is not in the vocabulary but would be with one "l" in place of an "i" or "t" ("Totai", "Receivabies",
+"Usefut") is read as that word. A lone dash
 read as 一 or 二 becomes "—"; a rule typed with dashes or equals signs ("-------") is dropped. A figure
 glued to the label before it ("2019)(9,814)") is split off. A word's confidence is its weakest
 character's.
@@ -26,6 +29,7 @@ _RULE_CHARS = _DASH_LOOKALIKES | set("=.·…")
 RULE_WIDTH = 2.0  # a dash cell is at most about two text heights wide; a typed rule is wider
 _GLUED_FIGURE = re.compile(r"^(.*[^\s(])(\(\$?\d[\d,]*(?:\.\d+)?\))$")
 _LETTERS = re.compile(r"[A-Za-z'’]{7,}")
+_CAMEL = re.compile(r"(?<![A-Za-z])([a-z]{2,})([A-Z][a-z]+)(?![A-Za-z])")
 # Words of statement titles, headings and row labels: glued runs split only into these.
 _VOCABULARY_TEXT = """
     a accompanying accounting accounts accrued accumulated acquired acquisition acquisitions activities
@@ -53,7 +57,7 @@ _VOCABULARY_TEXT = """
     translation treasury twelve unearned units unrealized used value vesting warrants weeks weighted
     standard consequences intra entity asset transfer stockholder shareholder the plant outflow outflows
     inflow inflows medium loan refund principal analysis disclosed call generated received unless stated
-    with withholding year years
+    with withholding year years year's prior appropriation appropriated unappropriated expansion
 """
 _VOCABULARY = frozenset(_VOCABULARY_TEXT.split())
 
@@ -86,6 +90,25 @@ def _segment(run: str) -> tuple[str, ...]:
     return tuple(run[a:b] for a, b in zip((0, *cuts), cuts, strict=False))
 
 
+def _split_camel(match: re.Match) -> str:
+    left, right = match.groups()
+    both = left.lower() in _VOCABULARY and right.lower() in _VOCABULARY
+    return f"{left} {right}" if both else match.group()
+
+
+def _misread_l(match: re.Match) -> str:
+    """A word outside the vocabulary that one "l" read as "i" or "t" would put in it ("Receivabies")."""
+    word = match.group()
+    if word.lower() in _VOCABULARY:
+        return word
+    for index, char in enumerate(word):
+        if char in "iItT":
+            fixed = word[:index] + ("L" if word.isupper() else "l") + word[index + 1 :]
+            if fixed.lower() in _VOCABULARY:
+                return fixed
+    return word
+
+
 def _word_then_space(match: re.Match) -> str:
     word = match.group(1)
     return f"{word} " if word.lower() in _VOCABULARY else word
@@ -101,8 +124,10 @@ def respace(token: str) -> str:
     token = re.sub(r"([,;:])(?=[A-Za-z(])", r"\1 ", token)
     token = re.sub(r"(?<=[A-Za-z])\((?=[A-Za-z$\d])", " (", token)
     token = _LETTERS.sub(lambda match: " ".join(_segment(match.group())), token)
+    token = _CAMEL.sub(_split_camel, token)  # "inCash" → "in Cash"
     token = re.sub(r"([A-Za-z]{2,})(?=\d)", _word_then_space, token)  # "ENDED31" → "ENDED 31"
     token = re.sub(r"(?<=\d)([A-Za-z]{2,})", _space_then_word, token)  # "0.570per" → "0.570 per"
+    token = re.sub(r"[A-Za-z]{4,}", _misread_l, token)  # "Totai" → "Total"
     return re.sub(r",(?=\d{4}\b)", ", ", token)  # "27,2019": a thousands group has three digits
 
 

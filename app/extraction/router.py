@@ -46,8 +46,10 @@ async def get_usage(
         by_mode=summary.by_mode,
         by_document=[
             DocumentUsageRead(
-                sha256=d.sha256, document_id=str(d.document_id) if d.document_id else None,
-                pages_billed=d.pages_billed, pages_saved=d.pages_saved,
+                sha256=d.sha256,
+                document_id=str(d.document_id) if d.document_id else None,
+                pages_billed=d.pages_billed,
+                pages_saved=d.pages_saved,
             )
             for d in summary.by_document
         ],

@@ -29,6 +29,10 @@ log = structlog.get_logger("tieout.jobs")
 T = TypeVar("T")
 
 
+def job_logger(job: ClaimedJob, worker_id: str) -> Any:
+    return log.bind(job_id=job.id, task=job.type, attempt=job.attempts, worker_id=worker_id)
+
+
 def log_db_error(event: str, exc: BaseException) -> None:
     """A warning for a database outage (expected, retried), an error for anything else."""
     if is_database_unavailable(exc):
@@ -45,9 +49,10 @@ class OutcomeWriter:
         self._pending: list[tuple[Fence, Any, asyncio.Future[bool]]] = []
         self._wake = asyncio.Event()
 
-    async def record(self, job: ClaimedJob, ctx: TaskContext, outcome: Outcome, bound: Any) -> None:
+    async def record(self, job: ClaimedJob, ctx: TaskContext, outcome: Outcome) -> None:
         """Write the job's new state; `LeaseLost` if another worker owns it now."""
         lease, kind = job.lease, outcome.kind
+        bound = job_logger(job, ctx.worker_id) if kind != "ok" else log
         if kind == "ok":
             if not ctx.completed and not await self.complete(lease, outcome.value):
                 raise LeaseLost(job.id, job.fence)

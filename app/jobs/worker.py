@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from app.jobs import queue, registry
 from app.jobs.fencing import LeaseLost
 from app.jobs.listener import Listener, settle, wait_any
-from app.jobs.outcomes import OutcomeWriter, log_db_error
+from app.jobs.outcomes import OutcomeWriter, job_logger, log_db_error
 from app.jobs.queue import ClaimedJob
 from app.jobs.retry import RetryPolicy
 from app.jobs.tasks import TaskContext, TaskRegistry, execute, load_task_modules
@@ -112,6 +112,7 @@ class Worker:
 
     async def stop(self) -> None:
         """Stop claiming, let running jobs finish within the grace period, release the rest."""
+        log.info("worker.stopping", worker_id=self.id, grace_seconds=self.config.shutdown_grace_seconds)
         self._stopping.set()
         if self._main is not None:
             await asyncio.wait({self._main})
@@ -226,18 +227,17 @@ class Worker:
 
     async def _run_job(self, entry: _Running) -> None:
         job = entry.job
-        bound = log.bind(job_id=job.id, task=job.type, attempt=job.attempts, worker_id=self.id)
         try:
             outcome = await execute(
                 self.tasks.get(job.type), entry.ctx, default_timeout=self.config.job_timeout_seconds
             )
             await entry.ctx.close()
-            await self.outcomes.record(job, entry.ctx, outcome, bound)
+            await self.outcomes.record(job, entry.ctx, outcome)
         except LeaseLost:
-            bound.warning("job.lease_lost")
+            job_logger(job, self.id).warning("job.lease_lost")
         except Exception as exc:
             # Nothing more to do here: the lease expires and the next claim runs the job again.
-            bound.error("job.record_failed", error=repr(exc)[:500])
+            job_logger(job, self.id).error("job.record_failed", error=repr(exc)[:500])
         finally:
             self._running.pop(job.id, None)
             self.finished += 1

@@ -152,7 +152,8 @@ def _centred_span(text: str, start: int, end: int, zones: list[Zone], below: lis
         (a, b)
         for a in range(len(zones))
         for b in range(a + 2, len(zones))
-        if zones[a].lo <= start + 2 and zones[b].hi >= end - 2
+        if zones[a].lo <= start + 2
+        and zones[b].hi >= end - 2
         and abs((zones[a].lo + zones[b].hi) / 2 - middle) <= 3
     ]
     if not runs:

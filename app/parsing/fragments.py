@@ -136,8 +136,8 @@ def assemble_rows(frags: list[Fragment], width: int, page: int) -> tuple[list[Ra
 
 
 def _join_wrapped_headers(rows: list[RawRow]) -> list[RawRow]:
-    """A caption wrapped onto an indented line with nothing nested under it ("Cumulative
-    Remeasurement Gain on Net Retirement" / "   Liability") is one caption."""
+    """A caption with a note reference wrapped onto an indented line with nothing nested under it
+    ("Cumulative Remeasurement Gain on Net Retirement   10" / "   Liability") is one caption."""
     out: list[RawRow] = []
     for k, row in enumerate(rows):
         prev = out[-1] if out else None
@@ -152,7 +152,12 @@ def _join_wrapped_headers(rows: list[RawRow]) -> list[RawRow]:
             and row.line == prev.line + 1
             and None not in (row.indent, prev.indent)
             and row.indent > prev.indent + 2
-            and (nxt is None or (nxt.indent is not None and nxt.indent <= prev.indent))
+            and bool(prev.notes)
+            and not row.notes
+            and nxt is not None
+            and nxt.filled() > 0
+            and nxt.indent is not None
+            and nxt.indent <= prev.indent
         ):
             prev.label = f"{prev.label} {row.label}"
             prev.notes.extend(row.notes)

@@ -18,20 +18,35 @@ from app.parsing.table import RawRow
 from app.statements.format import Column, Item, Source
 
 _TOTAL_RE = re.compile(
-    r"^(?:total\b|gross (?:profit|margin|loss)|(?:income|loss|profit)(?: \(loss\))? from operations|"
+    r"^(?:tota[il1]\b|net (?:income|loss|profit|earnings)\b.*\bbefore\b.*\btax|"
+    r"gross (?:profit|margin|loss)|(?:income|loss|profit)(?: \(loss\))? from operations|"
     r"operating (?:income|profit|loss)\b|"
-    r"(?:income|loss|profit|earnings)\b.*\bbefore\b.*\btax|net cash\b|net change\b|net (?:increase|decrease)\b.*\bcash\b|"
+    r"(?:income|loss|profit|earnings)\b.*\bbefore\b.*\btax|net cash\b|net change\b|"
+    r"net (?:increase|decrease)\b.*\bcash\b|"
     r"(?:change|increase|decrease) in cash|cash and cash equivalents,? (?:at )?end|"
+    r"cash balance,? (?:at )?end|"
     r"net (?:income|loss|earnings|profit)(?: \(loss\))?(?: for the (?:year|period))?$|balances?\b|"
     r"(?:loss|profit)(?:/(?:loss|profit))? for the (?:year|period)$|"
-    r"balance at|total comprehensive|net interest (?:income|revenue)\b|pre-?tax (?:income|loss|profit|earnings)\b)",
+    r"net (?:income|loss|earnings)(?: \(loss\))? "
+    r"(?:including non-?controlling|attributable to (?!non-?controlling))|"
+    r"comprehensive (?:income|loss)(?: \(loss\))?"
+    r"(?: attributable to (?!non-?controlling).*)?$|"
+    r"other comprehensive (?:income|loss)(?: \(loss\))?,? (?:before tax|net)$|"
+    r"balance at|total comprehensive|net interest (?:income|revenue)\b|"
+    r"pre-?tax (?:income|loss|profit|earnings)\b|net (?:current )?(?:assets|liabilities)$)",
     re.IGNORECASE,
 )
 # IFRS (IAS 1) groups OCI under "Items that may (not) be reclassified ..."; "Other comprehensive loss,
 # net of tax" closing such a group sums its items.
-_OCI_TOTAL_RE = re.compile(r"^other comprehensive (?:income|loss)(?:[ /](?:income|loss))?,? net of tax$", re.I)
+_OCI_TOTAL_RE = re.compile(
+    r"^other comprehensive (?:income|loss)(?:[ /](?:income|loss))?,? net of tax$", re.I
+)
 _IFRS_OCI_GROUP_RE = re.compile(r"^items that (?:may|will|will not|may not) ", re.I)
-_MATRIX_TOTAL_RE = re.compile(r"^(?:total\b|balances?\b|balance at)", re.IGNORECASE)
+# "Totai"/"Tota1": OCR misreads of "Total"; "Shareholders' equity, ending": a closing balance.
+_BALANCE_RE = re.compile(r"^balances?\b", re.IGNORECASE)
+_MATRIX_TOTAL_RE = re.compile(
+    r"^(?:tota[il1]\b|balances?\b|balance at)|,? ending(?: balance)?$|^ending balance", re.IGNORECASE
+)
 _SHARES_RE = re.compile(
     r"^(?:weighted[- ]average|average (?:number of )?(?:common |ordinary )?shares|shares used|"
     r"number of (?:ordinary |common )?shares|(?:basic |diluted )?(?:weighted )?(?:common |ordinary )?"
@@ -100,6 +115,16 @@ def _read(cells: list[str | None]) -> tuple[list[Decimal | None], bool]:
     return values, percent
 
 
+def _named_total(label: str, section: str | None, roll_forward: bool) -> bool:
+    """A total by its caption. An equity statement's totals are its "Total"/"Balance" rows, in
+    either layout: its "Net income" is a movement of the roll-forward."""
+    pattern = _MATRIX_TOTAL_RE if roll_forward else _TOTAL_RE
+    bare = label.replace("(", "").replace(")", "")  # "(Loss)/profit before tax"
+    if pattern.search(label) or pattern.search(bare):
+        return True
+    return bool(_IFRS_OCI_GROUP_RE.match(section or "")) and bool(_OCI_TOTAL_RE.match(bare))
+
+
 def build_items(
     rows: list[RawRow], columns: list[Column], pages: dict[int, PageText], matrix: bool, equity: bool = False
 ) -> list[Item]:
@@ -123,13 +148,7 @@ def build_items(
             closes = label.rstrip(": ").lower() in headers and bool(label)
             dollar_total = row.dollar and prev_dollar is False
             first = not any(item.kind != "header" for item in items)
-            # An equity statement's totals are its "Total"/"Balance" rows, in either layout; its
-            # "Net income" is a movement of the roll-forward.
-            pattern = _MATRIX_TOTAL_RE if matrix or equity else _TOTAL_RE
-            bare = label.replace("(", "").replace(")", "")
-            named_total = bool(pattern.search(label) or pattern.search(bare)) and not first
-            oci = bool(_IFRS_OCI_GROUP_RE.match(section or "")) and bool(_OCI_TOTAL_RE.match(bare))
-            named_total = named_total or oci
+            named_total = _named_total(label, section, matrix or equity) and not first
             total = not label or row.rule_above or closes or dollar_total or named_total
             kind = "total" if total else "line"
             prev_dollar = row.dollar
@@ -150,4 +169,20 @@ def build_items(
         )
         if kind == "total":
             section = None
+    return _carried_lines(items)
+
+
+def _carried_lines(items: list[Item]) -> list[Item]:
+    """Totals that are really carried amounts become lines: an opening "Balance at 1 January" that
+    starts a group (nothing above it to sum), and a total restated later with the same caption and
+    values ("Increase in cash" repeated in the analysis of cash below the statement)."""
+    seen: set[tuple] = set()
+    for k, item in enumerate(items):
+        if item.kind != "total" or not item.label:
+            continue
+        key = (item.label.lower(), tuple(item.values))
+        opening = _BALANCE_RE.match(item.label) and k > 0 and items[k - 1].kind == "header"
+        if opening or key in seen:
+            item.kind = "line"
+        seen.add(key)
     return items

@@ -12,6 +12,7 @@ claimed twice, nothing is remapped and the caller keeps the page whole.
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 
 from app.parsing.columns import split_chunks
 from app.parsing.header import is_period_header, period_months
@@ -36,7 +37,7 @@ def split_stacked(text: str) -> list[str]:
         return [text]
     margin = max(labels) + 2
     cuts = []
-    for prev, nxt in zip(data, data[1:], strict=False):
+    for prev, nxt in pairwise(data):
         between = [k for k in range(prev + 1, nxt) if not lines[k].blank]
         heads = [k for k in between if _header_line(lines[k].raw, margin)]
         if len(heads) >= 2 and not any(lines[k].label and lines[k].label[0].start <= margin for k in heads):
@@ -85,7 +86,9 @@ def widen(rows: list[RawRow], where: list[int], width: int) -> list[RawRow]:
         cells: list[str | None] = [None] * width
         for j, cell in enumerate(row.cells):
             cells[where[j]] = cell
-        out.append(RawRow(row.page, row.line, row.label, cells, row.indent, row.notes, row.rule_above, row.dollar))
+        out.append(
+            RawRow(row.page, row.line, row.label, cells, row.indent, row.notes, row.rule_above, row.dollar)
+        )
     return out
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 _FURNITURE_RE = re.compile(
     r"^(?:table of contents|index to (?:consolidated )?financial statements|"
     r"see\s*(?:the\s*)?accompanying\s*notes.*|(?:the )?accompanying notes .*|see notes to .*|"
-    r"the above .*\bshould be read\b.*|conjunction with the accompanying notes.*|"
+    r"the above .*\bshould be read\b.*|conjunction with the accompanying notes.*|notes\.|"
     r"(?:page\s*)?-?\s*[a-z]?-?\d{1,3}\s*-?|\(continued\)|continued)$",
     re.IGNORECASE,
 )

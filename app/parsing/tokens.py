@@ -94,6 +94,13 @@ def _merge_marks(tokens: list[Token]) -> list[Token]:
     return out
 
 
+def _own_cell(tok: Token) -> bool:
+    """A currency sign set apart from its number ("Shareholders $        444") starts a value cell,
+    however close it sits to the label."""
+    mark = tok.text.split(" ")[0]
+    return tok.core_start > tok.start and tok.core_start - (tok.start + len(mark)) >= 2
+
+
 def split_line(number: int, raw: str, note_zone: Zone | None = None) -> tuple[Line, list[str]]:
     """Split a line into label words and value tokens; values start after a gap of 2+ spaces."""
     tokens = words(raw)
@@ -105,7 +112,7 @@ def split_line(number: int, raw: str, note_zone: Zone | None = None) -> tuple[Li
             tokens = [t for t in tokens if t not in inside]
     tokens = _merge_marks(tokens)
     for i, tok in enumerate(tokens):
-        if not is_value(tok.text) or (i > 0 and tok.start - tokens[i - 1].end < 2):
+        if not is_value(tok.text) or (i > 0 and tok.start - tokens[i - 1].end < 2 and not _own_cell(tok)):
             continue
         rest = tokens[i:]
         if all(is_value(t.text) or is_footnote(t.text) for t in rest):

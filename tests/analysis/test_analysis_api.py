@@ -71,7 +71,9 @@ async def test_detection_of_a_stored_document_reads_its_pages(client: httpx.Asyn
 
 
 async def test_parse_detects_parses_and_verifies_posted_text(client: httpx.AsyncClient):
-    response = await client.post("/api/v1/extraction/parse", json={"pages": [{"page": 1, "text": INCOME_PAGE}]})
+    response = await client.post(
+        "/api/v1/extraction/parse", json={"pages": [{"page": 1, "text": INCOME_PAGE}]}
+    )
     assert response.status_code == 200, response.text
     [statement] = response.json()["result"]["statements"]
     assert statement["unit"] == "thousands"

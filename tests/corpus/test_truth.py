@@ -64,9 +64,17 @@ def test_nvidia_10k_llmwhisperer_table_mode(name, first_page, capsys):
 
 
 def test_nvidia_10k_llmwhisperer_single_page_tables(capsys):
-    files = [("p39-income", 39), ("p40-comprehensive", 40), ("p41-balance", 41), ("p42-equity", 42),
-             ("p43-cashflow", 43), ("p44-cashflow", 44)]
-    pages = [p for stem, page in files for p in whisper_pages(f"nvidia-10k-fy2020-{stem}-table.txt", page, "grid")]
+    files = [
+        ("p39-income", 39),
+        ("p40-comprehensive", 40),
+        ("p41-balance", 41),
+        ("p42-equity", 42),
+        ("p43-cashflow", 43),
+        ("p44-cashflow", 44),
+    ]
+    pages = [
+        p for stem, page in files for p in whisper_pages(f"nvidia-10k-fy2020-{stem}-table.txt", page, "grid")
+    ]
     result = extract_from_pages(pages)
     assert_exact_and_verified(result.statements, load_truth("nvidia-10k-fy2020"), capsys)
 

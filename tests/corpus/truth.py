@@ -61,13 +61,17 @@ class Score:
 def score(statements: list[Statement], truth: dict) -> Score:
     result = Score()
     for expected in truth["statements"]:
-        found = [s for s in statements if s.type == expected["type"] and set(s.pages) & set(expected["pages"])]
+        found = [
+            s for s in statements if s.type == expected["type"] and set(s.pages) & set(expected["pages"])
+        ]
         _score_statement(found[0] if found else None, expected, result)
     return result
 
 
 def _score_statement(found: Statement | None, expected: dict, result: Score) -> None:
-    cells = [(i, j) for i, it in enumerate(expected["items"]) for j, v in enumerate(it["values"]) if v is not None]
+    cells = [
+        (i, j) for i, it in enumerate(expected["items"]) for j, v in enumerate(it["values"]) if v is not None
+    ]
     result.total += len(cells)
     if found is None:
         result.misses.append(f"{expected['type']}: not found")
@@ -83,7 +87,9 @@ def _score_statement(found: Statement | None, expected: dict, result: Score) -> 
             result.exact += 1
             continue
         result.silent += found.verified
-        result.misses.append(f"{expected['type']} | {expected['items'][i]['label']} | col {j}: {got} != {want}")
+        result.misses.append(
+            f"{expected['type']} | {expected['items'][i]['label']} | col {j}: {got} != {want}"
+        )
 
 
 def _match_rows(expected: list[dict], items) -> dict[int, int]:
@@ -101,7 +107,10 @@ def _match_columns(expected: list[dict], found: Statement) -> dict[int, int]:
             if j in mapping.values():
                 continue
             if col.get("period_end"):
-                same = got.period_end == col["period_end"] and got.period_months in (None, col.get("period_months"))
+                same = got.period_end == col["period_end"] and got.period_months in (
+                    None,
+                    col.get("period_months"),
+                )
             else:
                 ratio = SequenceMatcher(a=norm_label(col["header"]), b=norm_label(got.header)).ratio()
                 same = ratio >= 0.75

@@ -256,7 +256,11 @@ class TestGracefulShutdown:
         proc = workers.spawn(shutdown_grace_seconds=30)
         await wait_until(lambda: workers.owned_by(proc), timeout=30, what="the job running")
         proc.send_signal(signal.SIGTERM)
-        await asyncio.sleep(0.3)  # let the first signal start the graceful stop
+
+        async def stopping() -> bool:  # signals do not queue: the first must be handled first
+            return "worker.stopping" in workers.log_of(proc)
+
+        await wait_until(stopping, timeout=10, what="the graceful stop to begin")
         proc.send_signal(signal.SIGTERM)
         assert await workers.wait_exit(proc, timeout=5) != 0
         assert await jobs_db.status(long) == "pending"

@@ -29,7 +29,8 @@ async def seed_usage(url: str) -> None:
         await connection.execute(
             text(
                 "insert into text_usage (sha256, engine, mode, pages_billed, pages_saved) "
-                "values (:sha, 'llmwhisperer', 'layout_preserving', 6, 0), (:sha, 'llmwhisperer', 'layout_preserving', 0, 6)"
+                "values (:sha, 'llmwhisperer', 'layout_preserving', 6, 0),"
+                " (:sha, 'llmwhisperer', 'layout_preserving', 0, 6)"
             ),
             {"sha": "a" * 64},
         )

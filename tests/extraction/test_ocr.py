@@ -40,6 +40,13 @@ class TestWordRepair:
             # As it read the image-only Fan Milk annual report (wild corpus).
             ("FORTHEYEARENDED31DECEMBER2024", "FOR THE YEAR ENDED 31 DECEMBER 2024"),
             ("NetcashoutflowfromInvestingActivities", "Net cash outflow from Investing Activities"),
+            ("Analysis of changes inCash and Cash", "Analysis of changes in Cash and Cash"),
+            ("iPhone McDonald", "iPhone McDonald"),
+            # As it read the scanned Ideal Marketing statements: "l" misread as "i".
+            ("Totai Non-Current Assets", "Total Non-Current Assets"),
+            ("TOTAI Trade and Other Receivabies", "TOTAL Trade and Other Receivables"),
+            ("Tail tilt", "Tail tilt"),
+            ("PriorYear'sAdjustment Appropriationfor", "Prior Year's Adjustment Appropriation for"),
             # Left alone: not made of vocabulary words, or already words.
             ("NVIDIACORPORATIONANDSUBSIDIARIES", "NVIDIACORPORATIONANDSUBSIDIARIES"),
             ("Depreciation", "Depreciation"),

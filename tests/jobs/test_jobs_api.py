@@ -10,11 +10,13 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from app.core.config import Settings
 from app.jobs import queue
+from app.jobs.service import JobService
 from app.main import create_app
 from tests.conftest import open_client
 from tests.jobs.waiting import wait_until
@@ -123,20 +125,28 @@ async def test_jobs_of_another_owner_look_like_unknown_ids(
     assert (await client.get("/api/v1/jobs")).json()["items"] == []
 
 
-async def test_events_stream_progress_until_the_job_ends(client: httpx.AsyncClient, db: AsyncEngine) -> None:
-    job_id = await enqueue(db)
-    job = await claim_one(db)
+class ObservedJobService(JobService):
+    """Counts the stream's polls, so the test can act right after the stream has seen a state."""
 
-    async def drive() -> None:
-        for percent, stage in ((30, "text"), (70, "parse")):
-            await asyncio.sleep(0.7)  # the worker side of the test, paced slower than the 0.5 s poll
-            async with db.begin() as conn:
-                await queue.set_progress(conn, job.lease, percent, stage)
-        await asyncio.sleep(0.7)
-        async with db.begin() as conn:
-            await queue.complete(conn, job.lease, {"ok": True})
+    def __init__(self, sessionmaker: Any) -> None:
+        super().__init__(sessionmaker, poll_seconds=0.05)
+        self.polls = 0
 
-    driver = asyncio.create_task(drive())
+    async def _get(self, session: Any, job_id: int, owner_id: uuid.UUID | None) -> Any:
+        job = await super()._get(session, job_id, owner_id)
+        self.polls += 1
+        return job
+
+    async def after_polls(self, more: int) -> None:
+        target = self.polls + more
+
+        async def reached() -> bool:
+            return self.polls >= target
+
+        await wait_until(reached, timeout=10, interval=0.01, what=f"{more} more polls")
+
+
+async def collect_events(client: httpx.AsyncClient, job_id: int) -> list[tuple[str, dict[str, Any]]]:
     events: list[tuple[str, dict[str, Any]]] = []
     async with client.stream("GET", f"/api/v1/jobs/{job_id}/events") as answer:
         assert answer.status_code == 200
@@ -147,12 +157,50 @@ async def test_events_stream_progress_until_the_job_ends(client: httpx.AsyncClie
                 name = line.removeprefix("event: ")
             elif line.startswith("data: ") and name is not None:
                 events.append((name, json.loads(line.removeprefix("data: "))))
-    await asyncio.wait_for(driver, timeout=10)
+    return events
+
+
+async def test_events_stream_progress_until_the_job_ends(
+    app: FastAPI, client: httpx.AsyncClient, db: AsyncEngine
+) -> None:
+    service = app.state.job_service = ObservedJobService(app.state.sessionmaker)
+    job_id = await enqueue(db)
+    job = await claim_one(db)
+
+    async def play_the_worker() -> None:
+        for percent, stage in ((30, "text"), (70, "parse")):
+            await service.after_polls(2)
+            async with db.begin() as conn:
+                await queue.set_progress(conn, job.lease, percent, stage)
+        await service.after_polls(2)
+        async with db.begin() as conn:
+            await queue.complete(conn, job.lease, {"ok": True})
+
+    worker = asyncio.create_task(play_the_worker())
+    events = await collect_events(client, job_id)
+    await asyncio.wait_for(worker, timeout=10)
     progress = [(data["progress"], data["stage"]) for name, data in events if name != "end"]
-    assert progress[0] == (0, None) and progress[-1][0] == 100
-    assert (30, "text") in progress and (70, "parse") in progress
+    assert progress == [(0, None), (30, "text"), (70, "parse"), (100, "parse")]
     assert events[-1] == ("end", {"id": job_id, "status": "succeeded"})
     assert events[-2][1]["result"] == {"ok": True}
+
+
+async def test_events_end_when_the_job_is_deleted(
+    app: FastAPI, client: httpx.AsyncClient, db: AsyncEngine
+) -> None:
+    service = app.state.job_service = ObservedJobService(app.state.sessionmaker)
+    job_id = await enqueue(db)
+
+    async def delete_it() -> None:
+        await service.after_polls(2)  # the route's check and the stream's first poll
+        async with db.begin() as conn:
+            await conn.execute(text("DELETE FROM jobs WHERE id = :id"), {"id": job_id})
+
+    deleter = asyncio.create_task(delete_it())
+    events = await collect_events(client, job_id)
+    await asyncio.wait_for(deleter, timeout=10)
+    assert events[0][0] == "pending"
+    assert events[-1] == ("end", {"id": job_id, "status": "deleted"})
 
 
 async def test_the_app_runs_an_in_process_worker(
@@ -174,18 +222,3 @@ async def test_the_app_runs_an_in_process_worker(
         finally:
             await engine.dispose()
     assert app.state.worker._stopped.is_set()
-
-
-async def test_events_end_when_the_job_is_deleted(client: httpx.AsyncClient, db: AsyncEngine) -> None:
-    job_id = await enqueue(db)
-
-    async def delete_soon() -> None:
-        await asyncio.sleep(0.7)  # after the first frame has gone out
-        async with db.begin() as conn:
-            await conn.execute(text("DELETE FROM jobs WHERE id = :id"), {"id": job_id})
-
-    deleter = asyncio.create_task(delete_soon())
-    async with client.stream("GET", f"/api/v1/jobs/{job_id}/events") as answer:
-        lines = [line async for line in answer.aiter_lines() if line.startswith("data: ")]
-    await asyncio.wait_for(deleter, timeout=5)
-    assert json.loads(lines[-1].removeprefix("data: ")) == {"id": job_id, "status": "deleted"}

@@ -213,54 +213,6 @@ Balances, July 31, 2021             980       1        900          901
 """
 
 
-SALESFORCE_P6_STACKED = """\
-                                                                   Three and Nine months ended October 31, 2022
-                                   Common Stock        Treasury Stock      Additional Paid-in   Retained    Stockholders’ Total
-                                 Shares    Amount     Shares    Amount         Capital          Earnings         Equity
-Balance at July 31, 2022            999         1          0         0          52,979           7,473          60,098
-     Common stock repurchased         0         0        (11)   (1,743)              0               0          (1,743)
-Balance at October 31, 2022       1,002   $     1        (11)  $ (1,743) $      53,891   $       7,683   $      59,351
-
-                                                                   Three and Nine months ended October 31, 2021
-                                       Common Stock               Additional                                   Total
-                                                                    Paid-in             Retained            Stockholders’
-                                   Shares          Amount           Capital             Earnings               Equity
-Balance at July 31, 2021              978               1            48,666                6,937               55,520
-     Common stock issued                6               0               292                    0                  292
-Balance at October 31, 2021           984   $           1   $        49,770   $            7,405   $           57,054
-"""
-
-STACKED = [
-    (
-        "salesforce 10-Q fy2023q3 p6 stacked equity tables, excerpt",
-        SALESFORCE_TWO_EQUITY_TABLES,
-        "Balances, July 31, 2021",
-        [D(980), D(1), None, None, D(900), D(901)],
-    ),
-    (
-        "salesforce 10-Q fy2023q3 p6 stacked equity tables, second table shifted and reworded",
-        SALESFORCE_P6_STACKED,
-        "Balance at October 31, 2021",
-        [D(984), D(1), None, None, D(49770), D(7405), D(57054)],
-    ),
-    (
-        "salesforce 10-Q fy2023q3 p6 stacked equity tables, first table keeps its treasury columns",
-        SALESFORCE_P6_STACKED,
-        "Balance at October 31, 2022",
-        [D(1002), D(1), D(-11), D(-1743), D(53891), D(7683), D(59351)],
-    ),
-]
-
-
-@pytest.mark.parametrize(("source", "text", "label", "values"), STACKED, ids=[s[0] for s in STACKED])
-def test_stacked_tables_with_different_columns(source, text, label, values):
-    statement = parse(text, "shareholders_equity")
-    items = {i.label: i.values for i in statement.items}
-    assert items[label] == values
-    assert len(statement.columns) == len(values)
-    assert statement.columns[2].key == "treasury-stock-shares"
-
-
 @pytest.mark.parametrize(
     ("source", "pages"),
     [
