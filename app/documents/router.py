@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from app.core.db import DbSession
 from app.core.types import PaginationQuery
@@ -100,3 +101,25 @@ async def delete_document(
 ) -> Response:
     await service.delete_document(session, document)
     return Response(status_code=204)
+
+
+class ReprocessIn(BaseModel):
+    engine: Literal["auto", "local", "llmwhisperer"] | None = None
+
+
+@router.post("/{document_id}/reprocess", status_code=202, response_model=UploadAccepted, responses={409: {}})
+async def reprocess_document(
+    document: OwnedDocument,
+    session: DbSession,
+    service: DocumentServiceDep,
+    owner_id: OwnerId,
+    body: ReprocessIn | None = None,
+) -> JSONResponse:
+    """Extract the stored document again (optionally with another engine); 202 with the new job."""
+    engine = body.engine if body else None
+    job_id = await service.reprocess(session, document, engine=engine, owner_id=owner_id)
+    refreshed = await service.get_document(session, document.id, owner_id=owner_id)
+    accepted = UploadAccepted(document=refreshed, job_id=job_id)
+    return JSONResponse(
+        accepted.model_dump(mode="json"), status_code=202, headers={"Location": f"/api/v1/jobs/{job_id}"}
+    )

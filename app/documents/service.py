@@ -17,7 +17,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import anyio
-from sqlalchemy import Select, exists, select, text, tuple_
+from sqlalchemy import Select, exists, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api import API_PREFIX
@@ -125,7 +125,11 @@ class DocumentService:
         document_id = uuid.uuid4()
         # The job first, so the document row is written once, already pointing at it.
         job_id = await enqueue(
-            session, EXTRACT_TASK, {"document_id": str(document_id)}, max_attempts=self.settings.max_attempts
+            session,
+            EXTRACT_TASK,
+            {"document_id": str(document_id)},
+            max_attempts=self.settings.max_attempts,
+            owner_id=owner_id,
         )
         document = Document(
             id=document_id,
@@ -190,6 +194,25 @@ class DocumentService:
         items = [_to_read(row) for row in rows[:limit]]
         next_cursor = encode_cursor(items[-1].created_at, items[-1].id) if len(rows) > limit else None
         return DocumentPage(items=items, next_cursor=next_cursor)
+
+    async def reprocess(
+        self, session: AsyncSession, document: DocumentRead, *, engine: str | None, owner_id: uuid.UUID | None
+    ) -> int:
+        """Queue a new extraction of a stored document; its statements are replaced when the job ends."""
+        if document.status in ("pending", "running"):
+            raise ConflictError("document_busy", "The document's extraction is still running.")
+        job_id = await enqueue(
+            session,
+            EXTRACT_TASK,
+            {"document_id": str(document.id)},
+            max_attempts=self.settings.max_attempts,
+            owner_id=owner_id,
+        )
+        values: dict[str, object] = {"job_id": job_id}
+        if engine is not None:
+            values["engine"] = engine
+        await session.execute(update(Document).where(Document.id == document.id).values(**values))
+        return job_id
 
     async def read_file(self, session: AsyncSession, document: DocumentRead) -> bytes:
         return await self.blobs.get(session, document.sha256)

@@ -20,11 +20,12 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 
 from app.extraction import candidates
 from app.extraction.local import layout_page, needs_ocr, scan_pages
-from app.extraction.ocr import OCR_DPI, ocr_page, render_page
-from app.extraction.ocr_titles import titled_scans
 from app.extraction.pdf import DEFAULT_MAX_PAGES, check_page_numbers, open_pdf
 from app.extraction.source import PageText
 
+# OCR (numpy, onnxruntime) is imported only when a page has no text layer: a text-layer filing
+# never pays for it. Must equal ocr.OCR_DPI (tests/extraction/test_ocr.py checks).
+OCR_DPI = 200
 # One single-threaded OCR engine per core (see ocr.OCR_THREADS), at most two: each holds its models.
 DEFAULT_OCR_WORKERS = max(1, min(2, os.cpu_count() or 1))
 
@@ -38,6 +39,8 @@ def find_candidate_pages(
         scans = scan_pages(doc)
     no_text = {number for number, scan in enumerate(scans, start=1) if scan.needs_ocr}
     titled: set[int] = set()
+    if no_text:
+        from app.extraction.ocr_titles import titled_scans
     if len(no_text) > 1 and executor is None:
         with ThreadPoolExecutor(min(DEFAULT_OCR_WORKERS, len(no_text)), thread_name_prefix="ocr") as pool:
             titled = titled_scans(pdf, sorted(no_text), max_pages=max_pages, executor=pool)
@@ -71,6 +74,8 @@ def _text_layer_pages(
 
 def _ocr_page(pdf: bytes, number: int, max_pages: int, dpi: int) -> PageText:
     """Render one page (under the PDFium lock, ~30 ms) and OCR it (seconds, without the lock)."""
+    from app.extraction.ocr import ocr_page, render_page
+
     with open_pdf(pdf, max_pages=max_pages) as doc:
         page = doc[number - 1]
         width, height = page.get_size()

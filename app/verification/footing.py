@@ -30,7 +30,7 @@ from decimal import Decimal
 
 from app.statements.format import Check, Item, Statement
 from app.verification.findings import Finding, has_values, integer_column, sum_finding, value_at, weighted_sum
-from app.verification.labels import is_contra, normalize
+from app.verification.labels import excluded, is_contra, normalize, says_less, words
 from app.verification.misreads import explains
 from app.verification.structure import (
     Span,
@@ -50,7 +50,11 @@ class Candidate:
     opener: int | None
 
 
-def _contra_signs(items: Sequence[Item], rows: Sequence[int], opener: int | None) -> tuple[int, ...]:
+def _contra_signs(
+    items: Sequence[Item], t: int, rows: Sequence[int], opener: int | None, *, operator: bool = False
+) -> tuple[int, ...]:
+    """Contra captions subtracted when printed positive; with `operator`, "Less:" rows whatever their sign."""
+    left_out = excluded(items[t].label)
     signs = []
     for row in rows:
         printed_positive = any(v is not None and v > 0 for v in items[row].values)
@@ -58,7 +62,9 @@ def _contra_signs(items: Sequence[Item], rows: Sequence[int], opener: int | None
         context = context_header(items, row)
         if context is not None and context != opener:
             labels.append(items[context].label)
-        signs.append(-1 if printed_positive and any(is_contra(x) for x in labels) else 1)
+        contra = any(is_contra(x) for x in labels) or bool(left_out and left_out <= words(items[row].label))
+        subtract = (printed_positive and contra) or (operator and says_less(items[row].label))
+        signs.append(-1 if subtract else 1)
     return tuple(signs)
 
 
@@ -73,16 +79,20 @@ def _readings(items: Sequence[Item], t: int, found: list[Walk]) -> Iterator[list
             if k > 0 and rows not in seen:
                 seen.add(rows)
                 opener = walk.opener if k == n and walk.opener is not None else walk.breaks.get(k)
-                yield _signed(items, rows, opener)
+                yield _signed(items, t, rows, opener)
     pair = pair_rows(items, t)
     if pair is not None and pair not in seen:
-        yield _signed(items, pair, None)
+        yield _signed(items, t, pair, None)
 
 
-def _signed(items: Sequence[Item], rows: tuple[int, ...], opener: int | None) -> list[Candidate]:
-    printed = Candidate(rows, (1,) * len(rows), opener)
-    contra = Candidate(rows, _contra_signs(items, rows, opener), opener)
-    return [printed] if contra == printed else [printed, contra]
+def _signed(items: Sequence[Item], t: int, rows: tuple[int, ...], opener: int | None) -> list[Candidate]:
+    """The rows as printed, with contra captions subtracted, then with "Less:" rows subtracted too."""
+    readings = [Candidate(rows, (1,) * len(rows), opener)]
+    for operator in (False, True):
+        signed = Candidate(rows, _contra_signs(items, t, rows, opener, operator=operator), opener)
+        if signed not in readings:
+            readings.append(signed)
+    return readings
 
 
 def candidates(items: Sequence[Item], t: int, spans: dict[int, Span]) -> list[Candidate]:
@@ -139,7 +149,11 @@ def _choose(
                     return other, True
             return candidate, False
     # none foots: report the reading that misses in the fewest columns (the misread is likely there)
-    return min(seen, key=lambda c: len(_misses(items, t, c, columns)), default=None), False
+    def distance(c: Candidate) -> tuple[int, Decimal]:
+        misses = _misses(items, t, c, columns)
+        return len(misses), sum((abs(m) for m in misses.values()), Decimal(0))
+
+    return min(seen, key=distance, default=None), False
 
 
 def _span(items: Sequence[Item], candidate: Candidate, spans: dict[int, Span]) -> Span:
@@ -170,11 +184,44 @@ def foot(statement: Statement) -> tuple[list[Finding], dict[int, Span]]:
             continue
         scope = frozenset([t, *(r for w in found for r in w.elements), *(pair_rows(items, t) or ())])
         spans[t] = _span(items, chosen, spans)
+        nested = None if refused else _nested_line(statement, chosen, found[0], columns)
+        if nested is not None:
+            line, rows, header = nested
+            spans[t] = Span(header, header)
+            findings += [sum_finding(statement, "sum", line, j, rows, (1,) * len(rows)) for j in columns]
         rule = _rule(statement, item.label)
         footed = [sum_finding(statement, rule, t, j, chosen.rows, chosen.signs) for j in columns]
         reach = None if all(f.check.ok for f in footed) else _reach(statement, t, found, columns)
         findings += [replace(f, scope=scope, reach=reach, refused=refused) for f in footed]
     return findings, spans
+
+
+def _nested_line(
+    statement: Statement, chosen: Candidate, walk: Walk, columns: Sequence[int]
+) -> tuple[int, tuple[int, ...], int] | None:
+    """A subtotal printed as a line: the total's nearest run starts with a line equal to the rows above it.
+
+    "Net unappropriated retained earnings" (a line summing the rows under "Unappropriated:"), then
+    "Less: appropriation", then "Total unappropriated retained earnings": the total foots on the
+    last two rows, and the rows above them up to the header belong to its group only if the line
+    sums them in every column. Then the line is checked, and the group reaches back to the header.
+    """
+    items = statement.items
+    top = min(chosen.rows)
+    if items[top].kind != "line" or top not in walk.elements:
+        return None
+    at = walk.elements.index(top)
+    if sorted(walk.elements[: at + 1]) != sorted(chosen.rows):
+        return None
+    cut = min((k for k in walk.breaks if k > at), default=None)
+    rows = tuple(sorted(walk.elements[at + 1 : cut])) if cut is not None else ()
+    if cut is None or len(rows) < 2 or any(items[r].kind != "line" for r in rows):
+        return None
+    if _misses(items, top, Candidate(rows, (1,) * len(rows), None), columns):
+        return None
+    if any(value_at(items[top], j) is None for j in columns):
+        return None
+    return top, rows, walk.breaks[cut]
 
 
 def _reach(statement: Statement, t: int, found: list[Walk], columns: Sequence[int]) -> frozenset[int]:

@@ -77,6 +77,19 @@ def is_contra(label: str) -> bool:
 
 
 @lru_cache(maxsize=8192)
+def says_less(label: str) -> bool:
+    """A caption opening with "Less:" names its own operation: the row is subtracted whatever its sign."""
+    return bool(re.match(r"less\b", normalize(label)))
+
+
+@lru_cache(maxsize=8192)
+def excluded(total: str) -> frozenset[str]:
+    """What a total's caption says it leaves out ("Total cash, excluding restricted balances")."""
+    found = re.search(r"\b(?:excluding|excludes|less)\b(.*)$", _PAREN.sub(" ", normalize(total)))
+    return words(found.group(1)) if found else frozenset()
+
+
+@lru_cache(maxsize=8192)
 def is_net_income(label: str) -> bool:
     """Net income, net earnings, net loss, with "(loss)", "attributable to ..." or "including NCI"."""
     return bool(_NET_INCOME.match(normalize(label)))

@@ -99,6 +99,32 @@ class TestGeneratedPdf:
         assert [s["type"] for s in after["statements"]] == [s["type"] for s in before["statements"]]
         assert {s["id"] for s in after["statements"]}.isdisjoint({s["id"] for s in before["statements"]})
 
+    async def test_reprocess_endpoint_replaces_one_documents_statements_atomically(
+        self, app: FastAPI, client: httpx.AsyncClient, app_settings: Settings
+    ) -> None:
+        accepted = await upload(client, statement_pdf(income_statement()), "again.pdf")
+        document_id = accepted["document"]["id"]
+        busy = await client.post(f"/api/v1/documents/{document_id}/reprocess")
+        assert busy.status_code == 409 and busy.json()["error"]["code"] == "document_busy"
+        await run_worker(app, app_settings)
+        before = (await client.get(f"/api/v1/documents/{document_id}/statements")).json()["statements"]
+
+        again = await client.post(f"/api/v1/documents/{document_id}/reprocess", json={"engine": "local"})
+        assert again.status_code == 202, again.text
+        job_id = again.json()["job_id"]
+        assert job_id != accepted["job_id"] and again.headers["Location"] == f"/api/v1/jobs/{job_id}"
+        assert again.json()["document"]["job_id"] == job_id
+        await run_worker(app, app_settings)
+        after = (await client.get(f"/api/v1/documents/{document_id}/statements")).json()["statements"]
+        assert [s["type"] for s in after] == [s["type"] for s in before] == ["income_statement"]
+        assert {s["id"] for s in after}.isdisjoint({s["id"] for s in before})
+        assert after[0]["items"] == before[0]["items"]
+
+    async def test_reprocess_of_an_unknown_document_is_404(self, client: httpx.AsyncClient) -> None:
+        response = await client.post("/api/v1/documents/00000000-0000-0000-0000-000000000000/reprocess")
+        assert response.status_code == 404
+        assert response.json()["error"]["code"] == "document_not_found"
+
     async def test_a_document_deleted_before_its_job_runs_fails_the_job_cleanly(
         self, app: FastAPI, client: httpx.AsyncClient, app_settings: Settings
     ) -> None:

@@ -121,3 +121,9 @@ class TestOcrEndToEnd:
             for name, (hits, total, _) in rates.items():
                 print(f"\n{name}: {hits}/{total} figures ({hits / total:.1%})", end="")
         assert {name: missing for name, (_, _, missing) in rates.items() if missing} == {}
+
+
+def test_local_source_renders_scans_at_the_ocr_resolution():
+    from app.extraction import local_source, ocr
+
+    assert local_source.OCR_DPI == ocr.OCR_DPI
