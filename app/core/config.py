@@ -57,6 +57,7 @@ class Settings(BaseSettings):
     max_form_part_bytes: int = Field(64 * 1024, ge=1)
     max_pdf_pages: int = Field(1000, ge=1)
     upload_idle_seconds: float = Field(30.0, gt=0)
+    upload_total_seconds: float = Field(600.0, gt=0)  # a 1 byte/s trickle never trips the idle limit
     blob_store: Literal["postgres", "folder"] = "postgres"
     blob_dir: Path | None = None
 

@@ -102,6 +102,7 @@ class DocumentService:
             max_field_bytes=settings.max_form_part_bytes,
             max_fields=settings.max_form_fields,
             idle_seconds=settings.upload_idle_seconds,
+            total_seconds=settings.upload_total_seconds,
         )
 
     async def accept_upload(

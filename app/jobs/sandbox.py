@@ -67,6 +67,7 @@ async def run_sandboxed(fn: Callable[..., Any], *args: Any, limits: SandboxLimit
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
         start_new_session=True,
+        env=_child_env(),
     )
     try:
         out, err = await asyncio.wait_for(
@@ -79,6 +80,15 @@ async def run_sandboxed(fn: Callable[..., Any], *args: Any, limits: SandboxLimit
             proc.kill()
             await proc.wait()
     return _outcome(proc.returncode or 0, out, err, limits)
+
+
+def _child_env() -> dict[str, str]:
+    """The worker's environment, with one BLAS/OpenMP thread unless set: each thread reserves its
+    own buffers at import, which alone can exceed a small RLIMIT_AS before any page is read."""
+    env = dict(os.environ)
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
+        env.setdefault(name, "1")
+    return env
 
 
 def _outcome(returncode: int, out: bytes, err: bytes, limits: SandboxLimits) -> Any:
@@ -115,6 +125,15 @@ def _apply_limits(limits: dict[str, Any]) -> None:
         ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
 
 
+def _out_of_address_space(exc: BaseException) -> bool:
+    """RLIMIT_AS also shows up as a failed mmap: a native library that cannot load, or ENOMEM."""
+    import errno
+
+    if isinstance(exc, OSError) and exc.errno == errno.ENOMEM:
+        return True
+    return isinstance(exc, ImportError) and "failed to map segment" in str(exc)
+
+
 def _child_main() -> int:
     stdin = sys.stdin.buffer
     (size,) = _HEADER.unpack(stdin.read(_HEADER.size))
@@ -128,7 +147,7 @@ def _child_main() -> int:
         del reserve
         answer = ("memory", None)
     except Exception as exc:
-        answer = _exception_answer(exc)
+        answer = ("memory", None) if _out_of_address_space(exc) else _exception_answer(exc)
     try:
         blob = pickle.dumps(answer)
     except Exception as exc:

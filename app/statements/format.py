@@ -71,6 +71,8 @@ class Check(_Model):
     tolerance: DecimalStr | None = None
     row_index: int | None = None
     signs: list[int] | None = None
+    # why a failed check may still hold right numbers, e.g. a total off by one in its last printed unit
+    note: str | None = None
 
 
 class Repair(_Model):

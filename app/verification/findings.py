@@ -76,9 +76,25 @@ def sum_finding(
         printed=printed,
         computed=computed,
         ok=printed is not None and printed == computed,
+        note=rounding_note(printed, computed),
     )
     cells = ((row, column), *((r, column) for r in components))
     return Finding(check, cells)
+
+
+ROUNDING = "differs by 1 in the last printed unit: likely rounding in the filing (or a one-digit misread)"
+
+
+def rounding_note(printed: Decimal | None, computed: Decimal | None) -> str | None:
+    """Why a sum missing by exactly one unit of its last printed digit stays failed but may be right.
+
+    Filings round each line on its own, so a printed total can differ from its rounded components by
+    one unit; a misread digit (5 for 6) differs the same way, so the check still fails: never a tolerance.
+    """
+    if printed is None or computed is None or printed == computed:
+        return None
+    unit = Decimal(1).scaleb(min(int(printed.as_tuple().exponent), 0))
+    return ROUNDING if abs(printed - computed) == unit else None
 
 
 def integer_column(statement: Statement, column: int, value_kind: str) -> bool:

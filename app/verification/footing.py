@@ -11,13 +11,18 @@ Invariants:
 - Readings, in order, for each walk: all it collected; cut at the first header passed; every shorter
   run of nearest siblings (bank-style "Net interest income" = the two totals above it); then the
   caption split "Total A and B" = "Total A" + "Total B". Each as printed, then with contra captions
-  ("cost", "expense", "less", "treasury", ..., or the header they sit under) subtracted unless
-  printed negative.
+  ("cost", "expense", "less", "treasury", ..., or the header they sit under, or what the total's
+  caption says it is "excluding") subtracted unless printed negative, then with rows captioned
+  "Less:" subtracted whatever their sign (a loss attributable to noncontrolling interests).
+- A subtotal printed as a line: when the reading is the total's nearest run and its top row is a
+  line equal to the rows above it up to their header, that line gets its own sum check and the
+  total's group reaches back to the header (vertical equity statements).
 - The first reading that foots in every column is recorded. It is refused (recorded as failed, and
   marked `refused`) when an earlier reading of other rows misses in one column only, by one unit or
   one known misread: that is a wrong number, not a different structure. In OCR text the same applies
   between the two sign readings of the same rows, either way round (a lost parenthesis).
-- When nothing foots, the reading that misses in the fewest columns is recorded as failed; a total
+- When nothing foots, the reading that misses in the fewest columns (then by the least) is recorded
+  as failed, with a note when it misses by one unit of the last printed digit; a total
   with a printed value and no reading at all is recorded as rule "unfooted", ok=False. So a total is
   either proven or its statement is not verified. Opening balances are not totals (`is_opening`).
 """
@@ -148,6 +153,7 @@ def _choose(
                 if _one_misread_away(statement, t, other, _misses(items, t, other, columns)):
                     return other, True
             return candidate, False
+
     # none foots: report the reading that misses in the fewest columns (the misread is likely there)
     def distance(c: Candidate) -> tuple[int, Decimal]:
         misses = _misses(items, t, c, columns)

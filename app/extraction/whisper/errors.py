@@ -100,6 +100,13 @@ class WhisperAlreadyRetrievedError(WhisperError):
 
 class WhisperMalformedResponseError(WhisperError):
     code = "whisper_malformed_response"
+    prefix = "malformed response from LLMWhisperer: "
+
+    def __init__(self, message: str, **kwargs: object) -> None:
+        # Say what kind of failure this is in the message users read (job error, API body).
+        if not message.startswith(self.prefix):
+            message = self.prefix + message
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
 
 
 def service_message(body: bytes, limit: int = 500) -> str:
