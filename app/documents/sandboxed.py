@@ -13,10 +13,17 @@ from typing import Any
 
 def local_page_text(pdf: bytes, pages: list[int] | None, max_pages: int) -> list[Any]:
     """PDFium text (OCR where a page has none) of the chosen pages, else of the candidate pages."""
+    import pypdfium2
+
+    from app.extraction.errors import PDF_CORRUPT, PdfError
     from app.extraction.local_source import extract_pages, find_candidate_pages
 
-    wanted = pages or find_candidate_pages(pdf, max_pages=max_pages)
-    return extract_pages(pdf, wanted, max_pages=max_pages) if wanted else []
+    try:
+        wanted = pages or find_candidate_pages(pdf, max_pages=max_pages)
+        return extract_pages(pdf, wanted, max_pages=max_pages) if wanted else []
+    except pypdfium2.PdfiumError as error:
+        # A page PDFium cannot load fails the same way on every attempt: terminal, not retried.
+        raise PdfError(PDF_CORRUPT, f"corrupt PDF: {error}") from error
 
 
 def analyse_pages(pages: list[Any]) -> list[dict[str, Any]]:

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from app.extraction import local_source
+from app.extraction import ocr as ocr_module
 from app.extraction.local_source import LocalTextSource, extract_pages, find_candidate_pages
 from app.extraction.ocr_marks import components, find_dashes
 from app.extraction.ocr_words import box_words, respace
@@ -86,13 +87,13 @@ class TestOcrEndToEnd:
         data = pdfs.scanned_pdf(pdfs.statement_pdf(statement))
         assert find_candidate_pages(data) == [1]
         threads = []
-        real_ocr_page = local_source.ocr_page
+        real_ocr_page = ocr_module.ocr_page
 
         def recording_ocr_page(*args, **kwargs):
             threads.append(threading.current_thread())
             return real_ocr_page(*args, **kwargs)
 
-        monkeypatch.setattr(local_source, "ocr_page", recording_ocr_page)
+        monkeypatch.setattr(ocr_module, "ocr_page", recording_ocr_page)
         source = LocalTextSource()
         try:
             [page] = await source.pages(data, [1])
@@ -124,6 +125,4 @@ class TestOcrEndToEnd:
 
 
 def test_local_source_renders_scans_at_the_ocr_resolution():
-    from app.extraction import local_source, ocr
-
-    assert local_source.OCR_DPI == ocr.OCR_DPI
+    assert local_source.OCR_DPI == ocr_module.OCR_DPI

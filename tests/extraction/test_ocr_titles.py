@@ -10,7 +10,7 @@ import pypdfium2 as pdfium
 import pytest
 from fpdf import FPDF
 
-from app.extraction import local_source
+from app.extraction import ocr as ocr_module
 from app.extraction.candidates import candidate_pages, has_scan_title, is_scan_title
 from app.extraction.local import scan_pages
 from app.extraction.local_source import LocalTextSource, find_candidate_pages
@@ -139,13 +139,13 @@ class TestScannedReport:
     ) -> None:
         data, income, balance = scanned_report
         ocred: list[int] = []
-        real_ocr_page = local_source.ocr_page
+        real_ocr_page = ocr_module.ocr_page
 
         def recording_ocr_page(image, number, *args, **kwargs):
             ocred.append(number)
             return real_ocr_page(image, number, *args, **kwargs)
 
-        monkeypatch.setattr(local_source, "ocr_page", recording_ocr_page)
+        monkeypatch.setattr(ocr_module, "ocr_page", recording_ocr_page)
         source = LocalTextSource()
         try:
             extraction = await run_extraction(data, source=source)

@@ -33,7 +33,7 @@ BOUNDARY = "sl0wl0ris"
 def multipart_head(size: int) -> tuple[bytes, bytes]:
     """Request head and multipart preamble for a PDF part of `size` bytes (the body never finishes)."""
     preamble = (
-        f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"slow.pdf\"\r\n"
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="slow.pdf"\r\n'
         "Content-Type: application/pdf\r\n\r\n"
     ).encode()
     epilogue_len = len(f"\r\n--{BOUNDARY}--\r\n")
@@ -88,7 +88,13 @@ async def slow_client(port: int, *, trickle: bool, give_up: float) -> bytes:
         while loop.time() < stop_at:
             try:
                 answer = await asyncio.wait_for(reader.read(4096), timeout=1.0)
-                break  # data or EOF: the server answered or closed
+                # Data or EOF: the server answered or closed; read the rest of its answer.
+                while answer and b"upload_timeout" not in answer and loop.time() < stop_at:
+                    more = await asyncio.wait_for(reader.read(4096), timeout=2.0)
+                    if not more:
+                        break
+                    answer += more
+                break
             except TimeoutError:
                 if trickle:
                     writer.write(b"x")
@@ -116,7 +122,8 @@ class TestSlowloris:
             baseline = open_fds(serve.process.pid)
 
             attackers = [
-                asyncio.create_task(slow_client(serve.port, trickle=i % 2 == 0, give_up=20)) for i in range(50)
+                asyncio.create_task(slow_client(serve.port, trickle=i % 2 == 0, give_up=20))
+                for i in range(50)
             ]
 
             async def all_connected() -> bool:
@@ -157,7 +164,9 @@ class TestKilledMidUpload:
         serve: Serve = await start(**env)  # type: ignore[assignment]
 
         # 10 uploads that stream slowly (never finish before the kill) ...
-        streaming = [asyncio.create_task(slow_client(serve.port, trickle=True, give_up=30)) for _ in range(10)]
+        streaming = [
+            asyncio.create_task(slow_client(serve.port, trickle=True, give_up=30)) for _ in range(10)
+        ]
         # ... and 10 complete ones racing to commit.
         accepted: list[dict] = []
 
@@ -230,7 +239,8 @@ class TestKilledMidUpload:
 
             async def all_final() -> bool:
                 states = [
-                    (await client.get(f"/api/v1/jobs/{answer['job_id']}")).json()["status"] for answer in accepted
+                    (await client.get(f"/api/v1/jobs/{answer['job_id']}")).json()["status"]
+                    for answer in accepted
                 ]
                 return all(state in {"succeeded", "failed"} for state in states)
 

@@ -66,7 +66,9 @@ async def outage_app(
     name = f"outage_{uuid.uuid4().hex[:8]}"
     await ensure_database(second_postgres, name)
     url = second_postgres.url(name)
-    settings = make_settings(database_url=url, run_migrations=True, db_connect_timeout=2.0, db_pool_timeout=2.0)
+    settings = make_settings(
+        database_url=url, run_migrations=True, db_connect_timeout=2.0, db_pool_timeout=2.0
+    )
     async with open_client(create_app(settings)) as client:
         try:
             yield client, second_postgres, url
@@ -165,8 +167,10 @@ class TestConnectionsTerminated:
         async with create_async_engine(url, poolclass=NullPool).connect() as conn:
             documents = await conn.scalar(text("SELECT count(*) FROM documents"))
             jobs_without_document = await conn.scalar(
-                text("SELECT count(*) FROM jobs j WHERE j.args ? 'document_id' AND NOT EXISTS "
-                    "(SELECT 1 FROM documents d WHERE d.id::text = j.args ->> 'document_id')")
+                text(
+                    "SELECT count(*) FROM jobs j WHERE j.args ? 'document_id' AND NOT EXISTS "
+                    "(SELECT 1 FROM documents d WHERE d.id::text = j.args ->> 'document_id')"
+                )
             )
         assert documents == 1 + statuses[2::4].count(202)
         assert jobs_without_document == 0

@@ -87,6 +87,7 @@ async def test_mutated_pdfs_get_202_or_a_typed_4xx_and_every_job_ends(
             assert response.json()["error"]["code"], response.text
 
     await asyncio.to_thread(upload_answers_without_5xx)
+    assert len(statuses) >= EXAMPLES // 2, len(statuses)
     assert any(status >= 400 for status in statuses), "the mutations never damaged a PDF"
 
     # Every accepted upload ends in a final job state when a real worker runs the queue.
@@ -110,3 +111,5 @@ async def test_mutated_pdfs_get_202_or_a_typed_4xx_and_every_job_ends(
         assert job["status"] in FINAL, job
         if job["status"] == "failed":
             assert job["error"]["code"] and job["error"]["message"], job
+            if job["error"]["code"].startswith("pdf_"):
+                assert job["attempts"] == 1, job  # a damaged PDF fails the same way every time

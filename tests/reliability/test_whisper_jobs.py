@@ -16,7 +16,7 @@ from sqlalchemy import text
 from app.core.config import Settings
 from app.documents.sandboxed import local_page_text
 from app.jobs.worker import Worker
-from tests.fakes.whisper_server import Fault, FakeWhisperServer
+from tests.fakes.whisper_server import FakeWhisperServer, Fault
 from tests.jobs.waiting import wait_until
 from tests.pdfs import balance_sheet, income_statement, statement_pdf
 
@@ -73,7 +73,7 @@ async def drain(app: FastAPI, settings: Settings) -> None:
 async def counts(app: FastAPI) -> dict[str, int]:
     async with app.state.engine.connect() as conn:
         return {
-            table: await conn.scalar(text(f"SELECT count(*) FROM {table}"))  # noqa: S608 - fixed names
+            table: await conn.scalar(text(f"SELECT count(*) FROM {table}"))
             for table in ("statements", "text_cache")
         }
 
@@ -146,7 +146,9 @@ class TestGarbageAnswers:
         body: bytes,
     ) -> None:
         # Far more faults than any bounded retry policy would consume.
-        whisper.fail("whisper-retrieve", Fault(status=200, body=body, headers={"Content-Type": "text/plain"}), 50)
+        whisper.fail(
+            "whisper-retrieve", Fault(status=200, body=body, headers={"Content-Type": "text/plain"}), 50
+        )
         accepted = await upload_for_whisper(client, pdf)
         await drain(app, app_settings)
 
@@ -181,3 +183,39 @@ class TestGarbageAnswers:
         again = await upload_for_whisper(client, other)
         await drain(app, app_settings)
         assert (await job_of(client, again))["status"] == "succeeded"
+
+
+class TestRateLimitedBeyondTheDeadline:
+    async def test_long_retry_after_reschedules_the_job_instead_of_sleeping(
+        self,
+        app: FastAPI,
+        client: httpx.AsyncClient,
+        app_settings: Settings,
+        whisper: FakeWhisperServer,
+        pdf: bytes,
+    ) -> None:
+        """Scenario 22: `Retry-After: 3600` on submit frees the worker slot; the job waits in `run_after`."""
+        whisper.fail(
+            "whisper",
+            Fault(status=429, body=b'{"message": "Too many requests"}', headers={"Retry-After": "3600"}),
+            times=5,
+        )
+        accepted = await upload_for_whisper(client, pdf)
+        worker = Worker(sessionmaker=app.state.sessionmaker, engine=app.state.engine, settings=app_settings)
+        await worker.run_until_empty()  # returns: nothing sleeps for an hour in a worker slot
+
+        job = await job_of(client, accepted)
+        assert job["status"] in {"pending", "failed"}, job
+        if job["status"] == "pending":
+            async with app.state.engine.connect() as conn:
+                wait = await conn.scalar(
+                    text("SELECT extract(epoch FROM run_after - now()) FROM jobs WHERE id = :id"),
+                    {"id": accepted["job_id"]},
+                )
+            assert wait > 60, wait  # the hint is honoured (capped by the retry policy), not ignored
+            assert job["attempts"] == 1
+            assert any("whisper_rate_limited" in str(entry) for entry in job["history"]), job["history"]
+        else:
+            assert job["error"]["code"] == "whisper_rate_limited"
+        assert whisper.calls["whisper"] <= 2  # no tight loop of paid submits
+        assert await counts(app) == {"statements": 0, "text_cache": 0}

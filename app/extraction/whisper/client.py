@@ -220,6 +220,10 @@ class WhisperClient:
                 retry_after = parse_retry_after(headers.get("retry-after"))
                 failure = error_for_status(status, body, endpoint=endpoint)
                 failure.retry_after = retry_after
+            if retry_after is not None and retry_after > self.retry.max_retry_after:
+                # Longer than one attempt may sleep in a worker slot: the job layer reschedules the
+                # job with `run_after` from `failure.retry_after` and the slot is freed.
+                raise failure
             wait = retry_delay(attempt, self.retry, self._rng, retry_after)
             if attempt >= self.retry.max_attempts or wait >= deadline.remaining():
                 raise failure
