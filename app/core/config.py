@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     llmwhisperer_api_key: SecretStr | None = None
     llmwhisperer_base_url: str = "https://llmwhisperer-api.us-central.unstract.com/api/v2"
     http_timeout_seconds: float = Field(30.0, gt=0)
+    # How long a submit/retrieve step of one LLMWhisperer run stays claimed by a worker; a worker
+    # killed inside the step delays the next one by at most this much.
+    llmwhisperer_step_lease_seconds: float = Field(120.0, gt=0)
 
     # Auth
     jwt_secret_key: SecretStr = SecretStr(DEV_JWT_SECRET)

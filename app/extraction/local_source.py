@@ -46,7 +46,29 @@ def find_candidate_pages(
             titled = titled_scans(pdf, sorted(no_text), max_pages=max_pages, executor=pool)
     elif no_text:
         titled = titled_scans(pdf, sorted(no_text), max_pages=max_pages, executor=executor)
-    return candidates.candidate_pages([scan.text for scan in scans], no_text, titled)
+    generous = candidates.candidate_pages([scan.text for scan in scans], no_text, titled)
+    return narrow_by_detection(generous, scans, no_text)
+
+
+def narrow_by_detection(generous: list[int], scans: list, no_text: set[int]) -> list[int]:
+    """The generous text-layer candidates cut down to the statements the detector finds in their plain
+    text, plus the page after each (a continuation); scanned candidates are all kept.
+
+    Layout text costs about ten times the plain text, and for LLMWhisperer every page sent is billed,
+    so the cheap pass should name statement pages, not every page that mentions a statement. When
+    the detector finds nothing in the plain text, every candidate is kept.
+    """
+    from app.detection.detect import detect_statements
+
+    plain = [PageText(page=n, text=scans[n - 1].text, mode="plain") for n in generous if n not in no_text]
+    found = detect_statements(plain)
+    if not found:
+        return generous
+    chosen = {n for n in generous if n in no_text}
+    for detection in found:
+        chosen.update(detection.pages)
+        chosen.add(max(detection.pages) + 1)
+    return sorted(n for n in chosen if n <= len(scans))
 
 
 def _text_layer_pages(

@@ -58,9 +58,13 @@ class WhisperTextSource:
         params: WhisperParams | None = None,
         cheap: TextSource | None = None,
         max_submits: int = 3,
-        lease_seconds: float = 120.0,
+        lease_seconds: float | None = None,
         deadline_seconds: float | None = None,
     ) -> None:
+        if lease_seconds is None:
+            from app.core.config import get_settings
+
+            lease_seconds = get_settings().llmwhisperer_step_lease_seconds
         self.client = client
         self.params = params or WhisperParams()
         self.cache = TextCache(sessionmaker) if sessionmaker is not None else None
@@ -243,7 +247,13 @@ async def open_whisper_source(
         http=http,
         timeout=httpx.Timeout(settings.http_timeout_seconds, connect=10.0),
     )
-    source = WhisperTextSource(client, sessionmaker=sessionmaker, params=params, cheap=cheap)
+    source = WhisperTextSource(
+        client,
+        sessionmaker=sessionmaker,
+        params=params,
+        cheap=cheap,
+        lease_seconds=settings.llmwhisperer_step_lease_seconds,
+    )
     try:
         yield source
     finally:

@@ -243,3 +243,53 @@ class TestNvidia10K:
             start = line.index(f" {header}") + 1
             left, right = figures[column]
             assert start <= right and start + len(header) >= left, (header, line)
+
+
+class TestNarrowByDetection:
+    """The cheap pass names statement pages, not every page that mentions a statement."""
+
+    STATEMENT = "\n".join(
+        [
+            "EXAMPLE CORPORATION AND SUBSIDIARIES",
+            "CONSOLIDATED STATEMENTS OF OPERATIONS",
+            "(In thousands)",
+            "Year Ended December 31, 2024 2023",
+            "Revenue $ 12,500 $ 10,000",
+            "Cost of revenue 7,500 6,200",
+            "Gross profit 5,000 3,800",
+            "Operating expenses 2,000 1,900",
+            "Income from operations 3,000 1,900",
+            "Provision for income taxes 600 350",
+            "Net income $ 2,400 $ 1,550",
+        ]
+    )
+    INDEX = (
+        "Index to Financial Statements\n"
+        "Consolidated Statements of Operations 41\n"
+        "Consolidated Balance Sheets 42"
+    )
+    NOTES = "Note 2. Revenue\nThe consolidated statements of operations include revenue from contracts."
+
+    @staticmethod
+    def scans(*texts: str) -> list:
+        from types import SimpleNamespace
+
+        return [SimpleNamespace(text=text) for text in texts]
+
+    def test_look_alike_pages_are_dropped_and_the_next_page_kept(self):
+        from app.extraction.local_source import narrow_by_detection
+
+        scans = self.scans(self.INDEX, self.STATEMENT, self.NOTES, self.NOTES)
+        assert narrow_by_detection([1, 2, 3, 4], scans, no_text=set()) == [2, 3]
+
+    def test_scanned_candidates_are_always_kept(self):
+        from app.extraction.local_source import narrow_by_detection
+
+        scans = self.scans(self.INDEX, self.STATEMENT, "", self.NOTES)
+        assert narrow_by_detection([1, 2, 3, 4], scans, no_text={3}) == [2, 3]
+
+    def test_without_any_detection_every_candidate_stays(self):
+        from app.extraction.local_source import narrow_by_detection
+
+        scans = self.scans(self.INDEX, self.NOTES)
+        assert narrow_by_detection([1, 2], scans, no_text=set()) == [1, 2]

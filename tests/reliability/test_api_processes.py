@@ -20,6 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
+from app.core.pgserver import EmbeddedPostgres, ensure_database
 from app.documents.blobs import FolderBlobStore
 from tests.core.test_serve import free_port, start_serve, wait_until_ready
 from tests.documents.conftest import make_pdf
@@ -245,3 +246,75 @@ class TestKilledMidUpload:
                 return all(state in {"succeeded", "failed"} for state in states)
 
             await wait_until(all_final, timeout=120, interval=0.2, what="every accepted job to finish")
+
+
+class TestPostgresDownUnderServe:
+    async def test_served_api_and_worker_ride_out_a_postgres_stop(
+        self, start: Callable[..., object], second_postgres: EmbeddedPostgres, tmp_path: Path
+    ) -> None:
+        """Scenario 10 with the real server process: 503 JSON while PostgreSQL is stopped, then the same
+        process (API and its worker) serves and finishes every acknowledged upload."""
+        name = f"serve_outage_{os.getpid()}_{id(tmp_path) % 10_000}"
+        await ensure_database(second_postgres, name)
+        serve: Serve = await start(  # type: ignore[assignment]
+            DATABASE_URL=second_postgres.url(name),
+            RUN_MIGRATIONS="true",
+            RUN_WORKER="true",
+            DB_CONNECT_TIMEOUT="2",
+            DB_POOL_TIMEOUT="2",
+            TIEOUT_DATA_DIR=str(tmp_path / "data"),
+        )
+        accepted: list[dict] = []
+        async with httpx.AsyncClient(base_url=serve.url, timeout=30) as client:
+
+            async def upload(number: int) -> httpx.Response:
+                data = make_pdf(1, f"outage upload {number}")
+                return await client.post(
+                    "/api/v1/documents", files={"file": (f"o{number}.pdf", data, "application/pdf")}
+                )
+
+            for number in range(3):
+                response = await upload(number)
+                assert response.status_code == 202, response.text
+                accepted.append(response.json())
+
+            await asyncio.to_thread(second_postgres.stop, force=True)
+            try:
+                during = [
+                    await client.get("/api/v1/jobs"),
+                    await client.get(f"/api/v1/jobs/{accepted[0]['job_id']}"),
+                    await client.get("/api/v1/documents"),
+                    await upload(99),
+                    await client.get("/health/ready"),
+                ]
+                assert serve.process.poll() is None
+            finally:
+                await asyncio.to_thread(second_postgres.start)
+            for response in during:
+                assert response.status_code == 503, (
+                    response.request.url,
+                    response.status_code,
+                    response.text,
+                )
+                assert response.headers["content-type"].startswith("application/json")
+                assert int(response.headers["Retry-After"]) > 0
+            assert during[-1].json()["error"]["details"]["checks"]["database"].startswith("unreachable")
+
+            async def serving() -> bool:
+                return (await client.get("/health/ready")).status_code == 200
+
+            await wait_until(serving, timeout=30, interval=0.2, what="the served API to be ready again")
+            after = await upload(100)
+            assert after.status_code == 202, after.text
+            accepted.append(after.json())
+
+            async def all_final() -> bool:
+                states = [
+                    (await client.get(f"/api/v1/jobs/{a['job_id']}")).json()["status"] for a in accepted
+                ]
+                return all(state in {"succeeded", "failed"} for state in states)
+
+            await wait_until(all_final, timeout=120, interval=0.2, what="every acknowledged job to finish")
+            running = (await client.get("/api/v1/jobs", params={"status": "running"})).json()
+            assert running["items"] == []
+        assert serve.process.poll() is None  # never restarted

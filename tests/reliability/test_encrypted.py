@@ -25,7 +25,9 @@ def unknown_security_handler() -> bytes:
 
 
 async def post(client: httpx.AsyncClient, data: bytes) -> httpx.Response:
-    return await client.post("/api/v1/documents", files={"file": ("e.pdf", io.BytesIO(data), "application/pdf")})
+    return await client.post(
+        "/api/v1/documents", files={"file": ("e.pdf", io.BytesIO(data), "application/pdf")}
+    )
 
 
 async def rows(app: FastAPI) -> tuple[int, int]:
@@ -61,7 +63,9 @@ async def test_password_and_unknown_handler_are_422_owner_only_is_processed(
     async def drained() -> bool:
         await worker.run_until_empty()
         async with app.state.engine.connect() as conn:
-            return not await conn.scalar(text("SELECT count(*) FROM jobs WHERE status IN ('pending', 'running')"))
+            return not await conn.scalar(
+                text("SELECT count(*) FROM jobs WHERE status IN ('pending', 'running')")
+            )
 
     await wait_until(drained, timeout=90, interval=0.1, what="the owner-only job to finish")
     job = (await client.get(f"/api/v1/jobs/{owner_only.json()['job_id']}")).json()
