@@ -61,6 +61,11 @@ async def open_source(
 
         key = settings.llmwhisperer_api_key.get_secret_value()  # type: ignore[union-attr]
         async with WhisperClient(base_url=settings.llmwhisperer_base_url, api_key=key, http=http) as client:
-            yield WhisperTextSource(client, sessionmaker=sessionmaker, cheap=local)
+            yield WhisperTextSource(
+                client,
+                sessionmaker=sessionmaker,
+                cheap=local,
+                lease_seconds=settings.llmwhisperer_step_lease_seconds,
+            )
     finally:
         local.close()

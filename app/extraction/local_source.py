@@ -96,12 +96,13 @@ def _text_layer_pages(
 
 def _ocr_page(pdf: bytes, number: int, max_pages: int, dpi: int) -> PageText:
     """Render one page (under the PDFium lock, ~30 ms) and OCR it (seconds, without the lock)."""
-    from app.extraction.ocr import ocr_page, render_page
+    from app.extraction.ocr import capped_dpi, ocr_page, render_page
 
     with open_pdf(pdf, max_pages=max_pages) as doc:
         page = doc[number - 1]
         width, height = page.get_size()
         page.close()
+        dpi = capped_dpi(width, height, dpi)
         image = render_page(doc, number, dpi)
     return ocr_page(image, number, width, height, dpi)
 

@@ -73,7 +73,18 @@ def ocr_engine(kind: str = "page") -> Iterator[Any]:
         _idle_engines[kind].put(engine)
 
 
-def render_page(doc: pdfium.PdfDocument, page_number: int, dpi: int = OCR_DPI) -> np.ndarray:
+# rapidocr scales its input down to a 2,000-pixel long side, so pixels past this buy nothing and a
+# page declared 200 inches wide (a PDF bomb) must not become a 40,000-pixel bitmap.
+MAX_RENDER_SIDE = 4000
+
+
+def capped_dpi(width_pt: float, height_pt: float, dpi: float) -> float:
+    """`dpi`, lowered so the page's long side renders to at most MAX_RENDER_SIDE pixels."""
+    long_side = max(width_pt, height_pt, 1.0)
+    return min(float(dpi), MAX_RENDER_SIDE * 72.0 / long_side)
+
+
+def render_page(doc: pdfium.PdfDocument, page_number: int, dpi: float = OCR_DPI) -> np.ndarray:
     """Grey bitmap of a 1-based page; call with the PDFium lock held (inside `open_pdf`)."""
     page = doc[page_number - 1]
     try:
@@ -93,7 +104,7 @@ def skew_slope(quads: list) -> float:
     return float(np.median(slopes)) if len(slopes) >= 3 else 0.0
 
 
-def ocr_words(image: np.ndarray, dpi: int = OCR_DPI) -> list[Word]:
+def ocr_words(image: np.ndarray, dpi: float = OCR_DPI) -> list[Word]:
     """Words recognised on a page image, boxes in PDF points (origin top-left), deskewed."""
     stats = components(image)
     with ocr_engine() as engine:
@@ -130,7 +141,7 @@ def _drop_lone_dashes(words: list[Word]) -> list[Word]:
 
 
 def ocr_page(
-    image: np.ndarray, page_number: int, width: float, height: float, dpi: int = OCR_DPI
+    image: np.ndarray, page_number: int, width: float, height: float, dpi: float = OCR_DPI
 ) -> PageText:
     """Layout text of a rendered page; seconds of CPU, so call it from a worker thread or process."""
     layout = layout_words(ocr_words(image, dpi))

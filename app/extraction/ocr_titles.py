@@ -21,7 +21,7 @@ from concurrent.futures import Executor
 import numpy as np
 
 from app.extraction.candidates import has_scan_title
-from app.extraction.ocr import ocr_engine
+from app.extraction.ocr import capped_dpi, ocr_engine
 from app.extraction.pdf import open_pdf
 
 BAND_DPI = 100
@@ -37,8 +37,9 @@ def render_band(pdf: bytes, number: int, max_pages: int, dpi: int = BAND_DPI) ->
     with open_pdf(pdf, max_pages=max_pages) as doc:
         page = doc[number - 1]
         try:
-            height = page.get_height()
-            bitmap = page.render(scale=dpi / 72, grayscale=True, crop=(0, height * (1 - BAND_SHARE), 0, 0))
+            width, height = page.get_size()
+            scale = capped_dpi(width, height, dpi) / 72
+            bitmap = page.render(scale=scale, grayscale=True, crop=(0, height * (1 - BAND_SHARE), 0, 0))
             grey = np.array(bitmap.to_pil().convert("L"))
         finally:
             page.close()

@@ -54,7 +54,10 @@ def _load(data: bytes, password: str | None) -> pdfium.PdfDocument:
         code = getattr(error, "err_code", None)
         if _opens_without_pages(bytes(data), password):
             raise PdfError(PDF_EMPTY, "The PDF has no pages.") from error
-        if code in (pdfium_c.FPDF_ERR_PASSWORD, pdfium_c.FPDF_ERR_SECURITY):
+        if code == pdfium_c.FPDF_ERR_SECURITY:
+            message = "The PDF is encrypted with a security handler that is not supported."
+            raise PdfError(PDF_ENCRYPTED, message) from error
+        if code == pdfium_c.FPDF_ERR_PASSWORD:
             message = (
                 "The PDF is encrypted and the password given is wrong."
                 if password

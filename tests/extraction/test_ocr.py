@@ -126,3 +126,18 @@ class TestOcrEndToEnd:
 
 def test_local_source_renders_scans_at_the_ocr_resolution():
     assert local_source.OCR_DPI == ocr_module.OCR_DPI
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "dpi", "expected"),
+    [
+        pytest.param(612, 792, 200, 200.0, id="letter page keeps 200 dpi"),
+        pytest.param(842, 1191, 200, 200.0, id="A3 portrait keeps 200 dpi"),
+        pytest.param(14400, 14400, 200, 20.0, id="200-inch page bomb rendered at 4000 px"),
+        pytest.param(1584, 612, 200, 4000 * 72 / 1584, id="22-inch landscape spread capped"),
+    ],
+)
+def test_render_resolution_is_capped_by_the_long_side(width, height, dpi, expected):
+    capped = ocr_module.capped_dpi(width, height, dpi)
+    assert capped == pytest.approx(expected)
+    assert max(width, height) * capped / 72 <= ocr_module.MAX_RENDER_SIDE + 1e-6

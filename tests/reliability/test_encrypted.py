@@ -47,9 +47,8 @@ async def test_password_and_unknown_handler_are_422_owner_only_is_processed(
 
     unknown = await post(client, unknown_security_handler())
     assert unknown.status_code == 422, unknown.text
-    # reliability.md asks for a message of its own (PDFium's FPDF_ERR_SECURITY); today it is the
-    # password message, which is still a typed 422.
-    assert unknown.json()["error"]["code"].startswith("pdf_")
+    assert unknown.json()["error"]["code"] == "pdf_encrypted"
+    assert "security handler" in unknown.json()["error"]["message"]
     assert await rows(app) == (0, 0)
 
     owner_only = await post(client, make_encrypted_pdf(user_password=None))
