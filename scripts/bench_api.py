@@ -3,8 +3,9 @@
 Usage: `uv run python scripts/bench_api.py [--requests 960] [--rounds 3] [--concurrency 32] [--size-mb 1]`
 
 Starts an embedded PostgreSQL in a temp folder (or uses DATABASE_URL) and uvicorn servers on
-127.0.0.1, each in its own process like `tieout serve`: the twin (this script's own app: parses the
-multipart, reads the bytes, stores nothing) and the product API with its worker off, measured in
+127.0.0.1, each in its own process like `tieout serve`: the twin (this script's own app: the product's
+own streaming multipart reader `read_upload`, so the same parsing, limits, sniff and hashing; it
+stores nothing) and the product API with its worker off, measured in
 alternating rounds beside the floor of any durable Postgres blob store (one 1 MB bytea INSERT +
 COMMIT per upload straight over asyncpg, no HTTP); then the product API again while its in-process
 worker runs a backlog of extraction jobs. One client drives them all with `--concurrency` keep-alive
@@ -39,7 +40,20 @@ BOUNDARY = "benchboundary7MA4YWxkTrZu0gW"
 
 
 def create_twin_app():  # uvicorn factory: `bench_api:create_twin_app`
-    """The twin: the same multipart parsing a FastAPI app does, the bytes read, nothing stored."""
+    """The twin: the product's own streaming multipart reader (same parser, limits, sniff and
+    SHA-256, same upload settings), the bytes read, nothing stored and no database."""
+    sys.path.insert(0, str(ROOT))
+    from app.core.config import Settings
+    from app.documents.upload import UploadLimits, read_upload, upload_options
+
+    settings = Settings()
+    limits = UploadLimits(
+        max_file_bytes=settings.max_upload_bytes,
+        max_field_bytes=settings.max_form_part_bytes,
+        max_fields=settings.max_form_fields,
+        idle_seconds=settings.upload_idle_seconds,
+        total_seconds=settings.upload_total_seconds,
+    )
     app = FastAPI()
 
     @app.get("/health")
@@ -48,11 +62,9 @@ def create_twin_app():  # uvicorn factory: `bench_api:create_twin_app`
 
     @app.post("/twin")
     async def twin(request: Request) -> JSONResponse:
-        form = await request.form(max_part_size=64 * 1024)
-        upload = form["file"]
-        data = await upload.read()  # type: ignore[union-attr]
-        await form.close()
-        return JSONResponse({"size": len(data)}, status_code=202)
+        upload = await read_upload(request, limits)
+        upload_options(upload.fields)
+        return JSONResponse({"size": upload.size, "sha256": upload.sha256}, status_code=202)
 
     return app
 
