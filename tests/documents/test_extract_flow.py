@@ -17,11 +17,10 @@ from sqlalchemy import text
 
 from app.core.config import Settings
 from app.documents.sandboxed import local_page_text
-from app.jobs.worker import Worker
 from app.statements.format import StatementSet
 from tests.corpus.truth import corpus_file, load_truth, score
 from tests.fakes.whisper_server import FakeWhisperServer
-from tests.jobs.waiting import wait_until
+from tests.jobs.waiting import drain_queue
 from tests.pdfs import balance_sheet, income_statement, statement_pdf
 
 
@@ -39,20 +38,7 @@ async def run_worker(app: FastAPI, settings: Settings) -> int:
     sandboxed child processes) gets a realistic one.
     """
     settings = settings.model_copy(update={"job_timeout_seconds": 120.0})
-    worker = Worker(sessionmaker=app.state.sessionmaker, engine=app.state.engine, settings=settings)
-    finished = 0
-
-    async def drained() -> bool:
-        nonlocal finished
-        finished += await worker.run_until_empty()
-        async with app.state.engine.connect() as conn:
-            open_jobs = await conn.scalar(
-                text("SELECT count(*) FROM jobs WHERE status IN ('pending', 'running')")
-            )
-        return open_jobs == 0
-
-    await wait_until(drained, timeout=300, interval=0.2, what="the job queue to drain")
-    return finished
+    return await drain_queue(app, settings, timeout=300)
 
 
 async def job_error(app: FastAPI, job_id: int) -> object:

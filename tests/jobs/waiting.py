@@ -22,3 +22,29 @@ async def wait_until(
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {value!r})")
         await asyncio.sleep(interval)
+
+
+async def drain_queue(app, settings, *, timeout: float = 120, what: str = "the job queue to drain") -> int:
+    """Run an in-process worker on `app`'s database until no job is pending or running; jobs finished.
+
+    Retries are included (the loop goes on while a retried job waits for its `run_after`), bounded by
+    `timeout`.
+    """
+    from sqlalchemy import text
+
+    from app.jobs.worker import Worker
+
+    worker = Worker(sessionmaker=app.state.sessionmaker, engine=app.state.engine, settings=settings)
+    finished = 0
+
+    async def drained() -> bool:
+        nonlocal finished
+        finished += await worker.run_until_empty()
+        async with app.state.engine.connect() as conn:
+            open_jobs = await conn.scalar(
+                text("SELECT count(*) FROM jobs WHERE status IN ('pending', 'running')")
+            )
+        return open_jobs == 0
+
+    await wait_until(drained, timeout=timeout, interval=0.1, what=what)
+    return finished

@@ -11,9 +11,8 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from app.core.config import Settings
-from app.jobs.worker import Worker
 from tests.documents.conftest import make_encrypted_pdf, raw_pdf
-from tests.jobs.waiting import wait_until
+from tests.jobs.waiting import drain_queue
 
 
 def unknown_security_handler() -> bytes:
@@ -53,20 +52,8 @@ async def test_password_and_unknown_handler_are_422_owner_only_is_processed(
 
     owner_only = await post(client, make_encrypted_pdf(user_password=None))
     assert owner_only.status_code == 202, owner_only.text
-    worker = Worker(
-        sessionmaker=app.state.sessionmaker,
-        engine=app.state.engine,
-        settings=app_settings.model_copy(update={"job_timeout_seconds": 60.0}),
-    )
-
-    async def drained() -> bool:
-        await worker.run_until_empty()
-        async with app.state.engine.connect() as conn:
-            return not await conn.scalar(
-                text("SELECT count(*) FROM jobs WHERE status IN ('pending', 'running')")
-            )
-
-    await wait_until(drained, timeout=90, interval=0.1, what="the owner-only job to finish")
+    settings = app_settings.model_copy(update={"job_timeout_seconds": 60.0})
+    await drain_queue(app, settings, timeout=90, what="the owner-only job to finish")
     job = (await client.get(f"/api/v1/jobs/{owner_only.json()['job_id']}")).json()
     assert job["status"] == "succeeded", job
     assert job["attempts"] == 1

@@ -13,11 +13,9 @@ import zlib
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import text
 
 from app.core.config import Settings
-from app.jobs.worker import Worker
-from tests.jobs.waiting import wait_until
+from tests.jobs.waiting import drain_queue
 from tests.pdfs import income_statement, statement_pdf
 
 SANDBOX_MEMORY = 256 * 1024**2
@@ -108,17 +106,7 @@ async def upload(client: httpx.AsyncClient, data: bytes, **fields: str) -> tuple
 
 
 async def drain(app: FastAPI, settings: Settings) -> None:
-    worker = Worker(sessionmaker=app.state.sessionmaker, engine=app.state.engine, settings=settings)
-
-    async def drained() -> bool:
-        await worker.run_until_empty()
-        async with app.state.engine.connect() as conn:
-            open_jobs = await conn.scalar(
-                text("SELECT count(*) FROM jobs WHERE status IN ('pending', 'running')")
-            )
-        return open_jobs == 0
-
-    await wait_until(drained, timeout=120, interval=0.1, what="the job queue to drain")
+    await drain_queue(app, settings)
 
 
 @pytest.mark.slow

@@ -15,12 +15,10 @@ import pytest
 from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import text
 
 from app.core.config import Settings
-from app.jobs.worker import Worker
 from tests.documents.conftest import make_pdf
-from tests.jobs.waiting import wait_until
+from tests.jobs.waiting import drain_queue
 
 EXAMPLES = 60
 BASES = [make_pdf(1, "fuzz base one"), make_pdf(3, "fuzz base three")]
@@ -91,21 +89,8 @@ async def test_mutated_pdfs_get_202_or_a_typed_4xx_and_every_job_ends(
     assert any(status >= 400 for status in statuses), "the mutations never damaged a PDF"
 
     # Every accepted upload ends in a final job state when a real worker runs the queue.
-    worker = Worker(
-        sessionmaker=app.state.sessionmaker,
-        engine=app.state.engine,
-        settings=app_settings.model_copy(update={"worker_concurrency": 4, "max_attempts": 2}),
-    )
-
-    async def all_final() -> bool:
-        await worker.run_until_empty()
-        async with app.state.engine.connect() as conn:
-            open_jobs = await conn.scalar(
-                text("SELECT count(*) FROM jobs WHERE status IN ('pending', 'running')")
-            )
-        return open_jobs == 0
-
-    await wait_until(all_final, timeout=180, interval=0.1, what="every fuzz job to finish")
+    worker_settings = app_settings.model_copy(update={"worker_concurrency": 4, "max_attempts": 2})
+    await drain_queue(app, worker_settings, timeout=180, what="every fuzz job to finish")
     for job_id in job_ids:
         job = (await client.get(f"/api/v1/jobs/{job_id}")).json()
         assert job["status"] in FINAL, job

@@ -17,7 +17,7 @@ from app.core.config import Settings
 from app.documents.sandboxed import local_page_text
 from app.jobs.worker import Worker
 from tests.fakes.whisper_server import FakeWhisperServer, Fault
-from tests.jobs.waiting import wait_until
+from tests.jobs.waiting import drain_queue
 from tests.pdfs import balance_sheet, income_statement, statement_pdf
 
 MAX_ATTEMPTS = 3
@@ -57,17 +57,7 @@ async def upload_for_whisper(client: httpx.AsyncClient, data: bytes) -> dict:
 
 async def drain(app: FastAPI, settings: Settings) -> None:
     """Run the queue in-process until no job is pending or running (retries included, bounded)."""
-    worker = Worker(sessionmaker=app.state.sessionmaker, engine=app.state.engine, settings=settings)
-
-    async def drained() -> bool:
-        await worker.run_until_empty()
-        async with app.state.engine.connect() as conn:
-            open_jobs = await conn.scalar(
-                text("SELECT count(*) FROM jobs WHERE status IN ('pending', 'running')")
-            )
-        return open_jobs == 0
-
-    await wait_until(drained, timeout=120, interval=0.1, what="the job queue to drain")
+    await drain_queue(app, settings)
 
 
 async def counts(app: FastAPI) -> dict[str, int]:
