@@ -114,6 +114,25 @@ async def test_usage_starts_empty_and_cache_clear_counts_nothing(client: httpx.A
     assert cleared.json() == {"pages": 0, "runs": 0}
 
 
+async def test_usage_reports_billed_and_saved_pages_per_mode_and_document(app, client: httpx.AsyncClient):
+    from sqlalchemy import text
+
+    async with app.state.engine.begin() as conn:
+        await conn.execute(
+            text(
+                "insert into text_usage (sha256, engine, mode, pages_billed, pages_saved) values "
+                "(:sha, 'llmwhisperer', 'table', 6, 0), (:sha, 'llmwhisperer', 'table', 0, 6)"
+            ),
+            {"sha": "b" * 64},
+        )
+    body = (await client.get("/api/v1/usage")).json()
+    assert (body["pages_billed"], body["pages_saved"]) == (6, 6)
+    assert body["by_mode"] == {"table": {"pages_billed": 6, "pages_saved": 6}}
+    assert [(d["sha256"], d["pages_billed"], d["pages_saved"]) for d in body["by_document"]] == [
+        ("b" * 64, 6, 6)
+    ]
+
+
 async def test_cache_clear_rejects_a_malformed_hash(client: httpx.AsyncClient):
     response = await client.delete("/api/v1/admin/text-cache", params={"sha256": "../etc"})
     assert response.status_code == 422

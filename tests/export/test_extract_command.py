@@ -1,0 +1,89 @@
+"""`tieout extract`: JSON, CSV and Excel output read back, and the exit codes (0 / 2 / 1)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from decimal import Decimal
+
+import pytest
+from openpyxl import load_workbook
+
+from app.cli import main
+from tests.pdfs import income_statement, statement_pdf, text_pdf
+
+
+@pytest.fixture(scope="module")
+def filing(tmp_path_factory: pytest.TempPathFactory):
+    path = tmp_path_factory.mktemp("filing") / "example.pdf"
+    path.write_bytes(statement_pdf(income_statement()))
+    return path
+
+
+def test_json_to_stdout_with_every_value_and_exit_0(filing, capsysbinary):
+    assert main(["extract", str(filing), "--engine", "local", "--quiet"]) == 0
+    document = json.loads(capsysbinary.readouterr().out)
+    assert document["document"]["filename"] == "example.pdf"
+    [statement] = document["statements"]
+    assert statement["verified"] is True
+    rows = {item["label"]: item["values"] for item in statement["items"]}
+    assert rows["Revenue"] == ["10918", "11716", "9714"]
+    assert rows["Interest expense"] == ["-52", "-58", "-61"]
+    assert rows["Restructuring and other charges"] == ["0", "12", "0"]
+
+
+def test_csv_has_one_row_per_line_and_column(filing, tmp_path):
+    out = tmp_path / "out.csv"
+    assert main(["extract", str(filing), "--engine", "local", "--quiet", "-o", str(out)]) == 0
+    rows = list(csv.DictReader(io.StringIO(out.read_text())))
+    revenue = [r for r in rows if r["label"] == "Revenue"]
+    assert [(r["period_end"], r["value"]) for r in revenue] == [
+        ("2020-01-26", "10918"),
+        ("2019-01-27", "11716"),
+        ("2018-01-28", "9714"),
+    ]
+    assert {r["verified"] for r in rows} == {"true"}
+    assert all(r["page"] == "1" for r in revenue)
+
+
+def test_xlsx_sheet_holds_numbers_and_checks_sheet_lists_every_check(filing, tmp_path):
+    out = tmp_path / "out.xlsx"
+    assert main(["extract", str(filing), "--engine", "local", "--quiet", "-o", str(out)]) == 0
+    book = load_workbook(out)
+    assert book.sheetnames == ["Income Statement", "Checks", "Sources"]
+    sheet = book["Income Statement"]
+    labels = {sheet.cell(row=r, column=1).value: r for r in range(6, sheet.max_row + 1)}
+    row = labels["Net income"]
+    assert [Decimal(str(sheet.cell(row=row, column=c).value)) for c in (2, 3, 4)] == [
+        Decimal("2618"),
+        Decimal("4005"),
+        Decimal("2978"),
+    ]
+    checks = list(book["Checks"].iter_rows(min_row=2, values_only=True))
+    assert checks and all(check[-1] == "ok" for check in checks)
+
+
+def test_a_document_without_statements_exits_2(tmp_path, capsys):
+    path = tmp_path / "letter.pdf"
+    path.write_bytes(text_pdf(2, "Dear shareholders, page {n}"))
+    assert main(["extract", str(path), "--engine", "local", "-o", str(tmp_path / "o.json")]) == 2
+    assert "no financial statements found" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        pytest.param(["/nonexistent/x.pdf"], "No such file", id="missing file"),
+        pytest.param(["{filing}", "--pages", "3-1"], "not a valid page range", id="backwards page range"),
+        pytest.param(["{filing}", "--format", "xlsx"], "xlsx output needs -o", id="xlsx to stdout"),
+        pytest.param(["{notpdf}"], "not a PDF", id="not a PDF"),
+    ],
+)
+def test_errors_are_one_line_and_exit_1(args, message, filing, tmp_path, capsys):
+    notpdf = tmp_path / "notes.pdf"
+    notpdf.write_text("just text")
+    argv = [a.format(filing=filing, notpdf=notpdf) for a in args]
+    assert main(["extract", *argv, "--engine", "local", "--quiet"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0]
