@@ -100,6 +100,25 @@ def signal_handlers(on_signal: Callable[[int], None]) -> Iterator[None]:
             loop.remove_signal_handler(sig)
 
 
+def server_config(app: Any, settings: Settings) -> Any:
+    """uvicorn's configuration for `serve`: our lifespan and signals, a request-head deadline
+    (HEADER_TIMEOUT_SECONDS) and a cap on connections plus requests (LIMIT_CONCURRENCY)."""
+    import uvicorn
+
+    from app.core.http import server_protocol
+
+    return uvicorn.Config(
+        app,
+        lifespan="off",
+        log_config=None,
+        access_log=False,
+        server_header=False,
+        http=server_protocol(settings.header_timeout_seconds),
+        limit_concurrency=settings.limit_concurrency,
+        timeout_graceful_shutdown=max(1, int(settings.shutdown_grace_seconds)),
+    )
+
+
 async def serve(settings: Settings, sock: socket.socket) -> int:
     import uvicorn
 
@@ -113,15 +132,7 @@ async def serve(settings: Settings, sock: socket.socket) -> int:
             yield
 
     app = create_app(settings)
-    config = uvicorn.Config(
-        app,
-        lifespan="off",
-        log_config=None,
-        access_log=False,
-        server_header=False,
-        timeout_graceful_shutdown=max(1, int(settings.shutdown_grace_seconds)),
-    )
-    server = Server(config)
+    server = Server(server_config(app, settings))
     main_task = asyncio.current_task()
     assert main_task is not None
     serving = False

@@ -33,6 +33,8 @@ from app.core.pgserver import (
     ensure_database,
     start_in_background,
 )
+from app.documents.maintenance import run_maintenance
+from app.documents.service import build_document_service
 
 log = structlog.get_logger("tieout.app")
 
@@ -144,7 +146,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state.http = runtime.http
         state.embedded = runtime.embedded
         state.migration_heads = await asyncio.to_thread(head_revisions)
+        state.document_service = build_document_service(runtime.settings)
         state.worker = await start_worker(runtime) if settings.run_worker else None
+        maintenance = asyncio.create_task(run_maintenance(runtime.sessionmaker, state.document_service))
         log.info(
             "app.started",
             env=settings.env,
@@ -155,6 +159,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         try:
             yield
         finally:
+            maintenance.cancel()
+            await asyncio.wait([maintenance])
             if state.worker is not None:
                 await state.worker.stop()
             log.info("app.stopping")

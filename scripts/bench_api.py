@@ -29,10 +29,10 @@ import tempfile
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import Request
 from fastapi.responses import JSONResponse
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,29 +40,20 @@ BOUNDARY = "benchboundary7MA4YWxkTrZu0gW"
 
 
 def create_twin_app():  # uvicorn factory: `bench_api:create_twin_app`
-    """The twin: the product's own streaming multipart reader (same parser, limits, sniff and
-    SHA-256, same upload settings), the bytes read, nothing stored and no database."""
+    """The twin: the product app itself (same settings, middleware, error handlers, access log and
+    lifespan) with one more route that runs the product's own streaming multipart reader (same
+    parser, limits, sniff and SHA-256) and stores nothing. The only difference left between the
+    two endpoints is what the product does with the bytes: page count, blob, document and job rows."""
     sys.path.insert(0, str(ROOT))
-    from app.core.config import Settings
-    from app.documents.upload import UploadLimits, read_upload, upload_options
+    from app.documents.dependencies import get_document_service
+    from app.documents.upload import read_upload, upload_options
+    from app.main import create_app
 
-    settings = Settings()
-    limits = UploadLimits(
-        max_file_bytes=settings.max_upload_bytes,
-        max_field_bytes=settings.max_form_part_bytes,
-        max_fields=settings.max_form_fields,
-        idle_seconds=settings.upload_idle_seconds,
-        total_seconds=settings.upload_total_seconds,
-    )
-    app = FastAPI()
-
-    @app.get("/health")
-    async def health() -> dict[str, str]:
-        return {"status": "ok"}
+    app = create_app()
 
     @app.post("/twin")
     async def twin(request: Request) -> JSONResponse:
-        upload = await read_upload(request, limits)
+        upload = await read_upload(request, (await get_document_service(request)).limits)
         upload_options(upload.fields)
         return JSONResponse({"size": upload.size, "sha256": upload.sha256}, status_code=202)
 
@@ -117,6 +108,7 @@ class Result:
     latencies: list[float]
     statuses: dict[int, int]
     size: int
+    cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds per process group, whole run
 
     def line(self) -> str:
         n = len(self.latencies)
@@ -124,9 +116,11 @@ class Result:
         p50 = statistics.median(ordered) * 1000
         p99 = ordered[min(n - 1, int(n * 0.99))] * 1000
         rate = n / self.seconds
+        cpu = "  ".join(f"{name} {1000 * seconds / n:4.2f}" for name, seconds in self.cpu.items())
         return (
-            f"{self.name:<28} {rate:8.1f} req/s {rate * self.size / 1e6:8.1f} MB/s "
-            f"p50 {p50:7.1f} ms  p99 {p99:7.1f} ms  statuses {dict(sorted(self.statuses.items()))}"
+            f"{self.name:<30} {rate:7.1f} req/s {rate * self.size / 1e6:6.1f} MB/s "
+            f"p50 {p50:6.1f} ms  p99 {p99:6.1f} ms  cpu ms/req: {cpu or '-'}  "
+            f"statuses {dict(sorted(self.statuses.items()))}"
         )
 
     @property
@@ -134,7 +128,44 @@ class Result:
         return len(self.latencies) / self.seconds
 
 
-async def load(name: str, port: int, path: str, pdfs: list[bytes], concurrency: int) -> Result:
+class CpuMeter:
+    """CPU seconds (user + system) spent by named process trees: the server, PostgreSQL, this client.
+
+    Read from the kernel's accounting, so the split holds on a noisy machine where wall-clock rates
+    wander: it shows which process pays for each upload."""
+
+    def __init__(self, roots: dict[str, int], alone: frozenset[str] = frozenset({"client"})) -> None:
+        self.roots = roots
+        self.alone = alone  # groups counted without their children (this script started the servers)
+
+    def read(self) -> dict[str, float]:
+        import psutil
+
+        totals: dict[str, float] = {}
+        for name, pid in self.roots.items():
+            try:
+                root = psutil.Process(pid)
+                tree = [root] if name in self.alone else [root, *root.children(recursive=True)]
+            except psutil.NoSuchProcess:
+                continue
+            total = 0.0
+            for process in tree:
+                try:
+                    times = process.cpu_times()
+                except psutil.NoSuchProcess:
+                    continue
+                total += times.user + times.system
+            totals[name] = total
+        return totals
+
+    def since(self, before: dict[str, float]) -> dict[str, float]:
+        after = self.read()
+        return {name: after[name] - before[name] for name in after if name in before}
+
+
+async def load(
+    name: str, port: int, path: str, pdfs: list[bytes], concurrency: int, meter: CpuMeter | None = None
+) -> Result:
     payloads = [request_bytes(path, pdf, i) for i, pdf in enumerate(pdfs)]
     queue: asyncio.Queue[bytes] = asyncio.Queue()
     for payload in payloads:
@@ -154,9 +185,11 @@ async def load(name: str, port: int, path: str, pdfs: list[bytes], concurrency: 
         finally:
             writer.close()
 
+    before = meter.read() if meter else {}
     started = time.perf_counter()
     await asyncio.gather(*(client() for _ in range(concurrency)))
-    return Result(name, time.perf_counter() - started, latencies, statuses, len(pdfs[0]))
+    seconds = time.perf_counter() - started
+    return Result(name, seconds, latencies, statuses, len(pdfs[0]), meter.since(before) if meter else {})
 
 
 def free_port() -> int:
@@ -222,13 +255,13 @@ async def backlog(port: int, count: int) -> None:
 
 
 @asynccontextmanager
-async def serving(app: str, env: dict[str, str]) -> AsyncIterator[int]:
-    """A uvicorn server process for `app` on a free loopback port; stopped (SIGTERM) on exit."""
+async def serving(app: str, env: dict[str, str]) -> AsyncIterator[tuple[int, int]]:
+    """A uvicorn server process for `app` on a free loopback port, as (port, pid); SIGTERM on exit."""
     port = free_port()
     proc = start_server(app, port, env, ROOT / "scripts" if app.startswith("bench_api") else ROOT)
     try:
         await wait_ready(port, "/health", proc)
-        yield port
+        yield port, proc.pid
     finally:
         stop_server(proc)
 
@@ -237,28 +270,39 @@ def merge(name: str, results: list[Result]) -> Result:
     merged = Result(name, sum(r.seconds for r in results), [], {}, results[0].size)
     for result in results:
         merged.latencies += result.latencies
+        for group, seconds in result.cpu.items():
+            merged.cpu[group] = merged.cpu.get(group, 0.0) + seconds
         for status, n in result.statuses.items():
             merged.statuses[status] = merged.statuses.get(status, 0) + n
     return merged
 
 
-async def compare(args, base_env: dict[str, str]) -> tuple[Result, Result, Result]:
+async def compare(args, base_env: dict[str, str], postgres_pid: int | None) -> tuple[Result, Result, Result]:
     """Twin, product API and the raw database floor in alternating rounds: noise hits all alike."""
     size = int(args.size_mb * 1024 * 1024)
     per_round = max(args.concurrency, args.requests // args.rounds)
     twin_runs, api_runs, floor_runs = [], [], []
+    server_env = {**base_env, "RUN_WORKER": "false"}
+    twin_env = {**server_env, "RUN_MIGRATIONS": "false"}  # the product server migrated first
     async with (
-        serving("bench_api:create_twin_app", {}) as twin_port,
-        serving("app.main:create_app", {**base_env, "RUN_WORKER": "false"}) as api_port,
+        serving("app.main:create_app", server_env) as (api_port, api_pid),
+        serving("bench_api:create_twin_app", twin_env) as (twin_port, twin_pid),
     ):
+        postgres = {"postgres": postgres_pid} if postgres_pid else {}
+        client = {"client": os.getpid()}
+        twin_meter = CpuMeter({"server": twin_pid, **postgres, **client})
+        api_meter = CpuMeter({"server": api_pid, **postgres, **client})
+        floor_meter = CpuMeter({**postgres, **client})
         warm = make_pdfs(args.concurrency, 64 * 1024)
         await load("warm-up", twin_port, "/twin", warm, args.concurrency)
         await load("warm-up", api_port, "/api/v1/documents", warm, args.concurrency)
         for number in range(args.rounds):
             pdfs = make_pdfs(per_round, size, tag=f"r{number}")
-            twin_runs.append(await load("twin", twin_port, "/twin", pdfs, args.concurrency))
-            api_runs.append(await load("api", api_port, "/api/v1/documents", pdfs, args.concurrency))
-            floor_runs.append(await db_floor(base_env["DATABASE_URL"], pdfs, args.concurrency))
+            twin_runs.append(await load("twin", twin_port, "/twin", pdfs, args.concurrency, twin_meter))
+            api_runs.append(
+                await load("api", api_port, "/api/v1/documents", pdfs, args.concurrency, api_meter)
+            )
+            floor_runs.append(await db_floor(base_env["DATABASE_URL"], pdfs, args.concurrency, floor_meter))
     return (
         merge("twin (reads, stores nothing)", twin_runs),
         merge("POST /api/v1/documents", api_runs),
@@ -266,7 +310,9 @@ async def compare(args, base_env: dict[str, str]) -> tuple[Result, Result, Resul
     )
 
 
-async def db_floor(database_url: str, pdfs: list[bytes], concurrency: int, pool_size: int = 15) -> Result:
+async def db_floor(
+    database_url: str, pdfs: list[bytes], concurrency: int, meter: CpuMeter, pool_size: int = 15
+) -> Result:
     """The floor any Postgres blob store pays: one 1 MB bytea INSERT + COMMIT per upload, no HTTP."""
     import asyncpg
 
@@ -288,18 +334,21 @@ async def db_floor(database_url: str, pdfs: list[bytes], concurrency: int, pool_
                 await conn.execute("INSERT INTO bench_floor VALUES ($1, $2)", f"{id(pdfs)}-{index}", pdf)
             latencies.append(time.perf_counter() - begin)
 
+    before = meter.read()
     started = time.perf_counter()
     try:
         await asyncio.gather(*(client() for _ in range(concurrency)))
+        seconds = time.perf_counter() - started
+        cpu = meter.since(before)
     finally:
         await pool.close()
-    return Result("raw INSERT bytea+COMMIT floor", time.perf_counter() - started, latencies, {}, len(pdfs[0]))
+    return Result("raw INSERT bytea+COMMIT floor", seconds, latencies, {}, len(pdfs[0]), cpu)
 
 
 async def busy(args, base_env: dict[str, str]) -> Result:
     """The product API while its in-process worker runs a backlog of real extraction jobs."""
     env = {**base_env, "RUN_WORKER": "true", "RUN_MIGRATIONS": "false"}
-    async with serving("app.main:create_app", env) as port:
+    async with serving("app.main:create_app", env) as (port, _pid):
         await backlog(port, args.backlog)
         before = await job_counts(env["DATABASE_URL"])
         pdfs = make_pdfs(
@@ -310,6 +359,13 @@ async def busy(args, base_env: dict[str, str]) -> Result:
     done = after.get("succeeded", 0) - before.get("succeeded", 0)
     result.name = f"  ... worker busy ({done} jobs done)"
     return result
+
+
+def _postmaster_pid(pgdata: Path) -> int | None:
+    try:
+        return int((pgdata / "postmaster.pid").read_text().split("\n", 1)[0])
+    except (OSError, ValueError):
+        return None
 
 
 async def main() -> None:
@@ -335,13 +391,15 @@ async def main() -> None:
             await ensure_database(server, "bench")
             database_url = server.url("bench")
         base = {"DATABASE_URL": database_url, "TIEOUT_DATA_DIR": str(folder / "data"), "LOG_LEVEL": "WARNING"}
-        twin, api, floor = await compare(args, base)
+        postgres_pid = _postmaster_pid(server.pgdata) if server is not None else None
+        twin, api, floor = await compare(args, base, postgres_pid)
         for result in (twin, api, floor):
             print(result.line(), flush=True)
         if args.backlog:
             print((await busy(args, base)).line(), flush=True)
         print(
-            f"product / twin throughput: {api.rate / twin.rate:.2f}x (target >= 0.5x); p99 target < 1000 ms"
+            f"product / twin throughput: {api.rate / twin.rate:.2f}x (target >= 0.5x); "
+            f"product / raw INSERT floor: {api.rate / floor.rate:.2f}x; p99 target < 1000 ms"
         )
     finally:
         if server is not None:

@@ -51,6 +51,8 @@ TEST_PROFILE: dict[str, Any] = {
     "max_upload_bytes": 1024 * 1024,
     "max_pdf_pages": 50,
     "text_engine": "local",
+    "header_timeout_seconds": 2.0,
+    "idempotency_ttl_seconds": 60.0,
 }
 
 

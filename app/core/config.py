@@ -58,6 +58,12 @@ class Settings(BaseSettings):
     max_pdf_pages: int = Field(1000, ge=1)
     upload_idle_seconds: float = Field(30.0, gt=0)
     upload_total_seconds: float = Field(600.0, gt=0)  # a 1 byte/s trickle never trips the idle limit
+    # uvicorn has no receipt timeout of its own: `serve` closes a connection whose request head is late.
+    header_timeout_seconds: float = Field(10.0, gt=0)
+    limit_concurrency: int = Field(500, ge=1)  # connections + requests in `serve`; more get 503
+    idempotency_ttl_seconds: float = Field(24 * 3600.0, gt=0)
+    sweep_interval_seconds: float = Field(3600.0, gt=0)  # expired Idempotency-Keys, unused blob files
+    blob_sweep_min_age_seconds: float = Field(3600.0, ge=0)
     blob_store: Literal["postgres", "folder"] = "postgres"
     blob_dir: Path | None = None
 

@@ -32,6 +32,18 @@ _LOCK_EXISTING = text("SELECT 1 FROM blobs WHERE sha256 = :sha FOR KEY SHARE")
 _DELETE_UNUSED = text(
     "DELETE FROM blobs WHERE sha256 = :sha AND NOT EXISTS (SELECT 1 FROM documents WHERE sha256 = :sha)"
 )
+# The folder store's file lock: an upload holds it shared until it commits, the sweeper takes it
+# exclusively (never waiting) before it looks for a row and unlinks. Keyed by the hash's first 64 bits.
+_FILE_LOCK_KEY = "('x' || left({sha}, 16))::bit(64)::bigint"
+_LOCK_FILE_SHARED = text(f"SELECT pg_advisory_xact_lock_shared({_FILE_LOCK_KEY.format(sha=':sha')})")
+_TRY_LOCK_FILES = text(
+    f"SELECT sha FROM unnest(CAST(:shas AS text[])) AS sha "
+    f"WHERE pg_try_advisory_xact_lock({_FILE_LOCK_KEY.format(sha='sha')})"
+)
+_UNREFERENCED = text(
+    "SELECT sha FROM unnest(CAST(:shas AS text[])) AS sha "
+    "WHERE NOT EXISTS (SELECT 1 FROM blobs WHERE blobs.sha256 = sha)"
+)
 
 
 class StorageFullError(TieoutError):
@@ -119,7 +131,10 @@ class FolderBlobStore:
         return self.root / sha[:2] / sha
 
     async def put(self, session: AsyncSession, sha256: str, data: bytes) -> bool:
-        created = await _claim_row(session, _check_sha(sha256), len(data), None)
+        # Held until this upload's transaction ends: the sweeper cannot unlink a file (an old one of
+        # an unreferenced blob, say) between our existence check and our commit.
+        await session.execute(_LOCK_FILE_SHARED, {"sha": _check_sha(sha256)})
+        created = await _claim_row(session, sha256, len(data), None)
         path = self.path_for(sha256)
         if not await anyio.to_thread.run_sync(path.exists):
             await anyio.to_thread.run_sync(self._write, path, data)
@@ -152,17 +167,42 @@ class FolderBlobStore:
         return await _delete_row(session, sha256)
 
     async def sweep(self, session: AsyncSession, *, min_age_seconds: float = 3600.0) -> int:
-        """Unlink files (and stale partial files) that no row names; returns the count removed."""
-        known = set((await session.execute(text("SELECT sha256 FROM blobs WHERE data IS NULL"))).scalars())
-        return await anyio.to_thread.run_sync(self._sweep, known, min_age_seconds)
+        """Unlink files (and stale partial files) that no row names; returns the count removed.
 
-    def _sweep(self, known: set[str], min_age_seconds: float) -> int:
-        removed = 0
+        Locks stay held until the caller's transaction ends, so run it in a short transaction of
+        its own (READ COMMITTED: each statement below sees what committed before it).
+        """
+        known = set((await session.execute(text("SELECT sha256 FROM blobs WHERE data IS NULL"))).scalars())
+        old = await anyio.to_thread.run_sync(self._old_files, known, min_age_seconds)
+        blobs = {path.name: path for path in old if _SHA256.match(path.name)}
+        doomed = [path for path in old if path.name not in blobs]  # partial files, strays
+        if blobs:
+            # Lock first, then look for rows: a statement run after the lock sees every upload
+            # that committed before it, and no upload of these hashes can be in flight.
+            locked = list((await session.execute(_TRY_LOCK_FILES, {"shas": list(blobs)})).scalars())
+            unused = (await session.execute(_UNREFERENCED, {"shas": locked})).scalars()
+            doomed += [blobs[sha] for sha in unused]
+        return await anyio.to_thread.run_sync(_unlink_all, doomed)
+
+    def _old_files(self, known: set[str], min_age_seconds: float) -> list[Path]:
         cutoff = time.time() - min_age_seconds
+        old = []
         for path in self.root.glob("??/*"):
-            # Young files may belong to an upload whose row is not committed yet.
-            if path.name in known or path.stat().st_mtime > cutoff:
+            # Young files may belong to an upload still writing or not committed yet.
+            try:
+                if path.name not in known and path.stat().st_mtime <= cutoff:
+                    old.append(path)
+            except FileNotFoundError:
                 continue
-            path.unlink(missing_ok=True)
-            removed += 1
-        return removed
+        return old
+
+
+def _unlink_all(paths: list[Path]) -> int:
+    removed = 0
+    for path in paths:
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            continue
+        removed += 1
+    return removed

@@ -12,8 +12,11 @@ from app.documents.schemas import DocumentRead
 from app.documents.service import DocumentService, build_document_service
 
 
-def get_document_service(request: Request) -> DocumentService:
-    """The process's `DocumentService`: the one the lifespan built, else built once on first use."""
+async def get_document_service(request: Request) -> DocumentService:
+    """The process's `DocumentService`: the one the lifespan built, else built once on first use.
+
+    `async` although it never awaits: FastAPI runs a plain `def` dependency on its thread pool, a
+    thread hop per request for nothing (measured on uploads)."""
     state = request.app.state
     service = getattr(state, "document_service", None)
     if service is None:
@@ -21,7 +24,7 @@ def get_document_service(request: Request) -> DocumentService:
     return service
 
 
-def current_owner_id(request: Request) -> uuid.UUID | None:
+async def current_owner_id(request: Request) -> uuid.UUID | None:
     """Whose documents the request may see: the signed-in user once auth lands, else the shared scope."""
     user = getattr(request.state, "user", None)
     return getattr(user, "id", None)

@@ -34,7 +34,6 @@ from app.jobs.queue import enqueue
 from app.statements.models import StatementRecord
 
 EXTRACT_TASK = "extract.document"
-IDEMPOTENCY_TTL = timedelta(hours=24)
 
 _CLAIM_KEY = text("""
     INSERT INTO idempotency_keys (scope, key, request_hash, expires_at)
@@ -45,6 +44,7 @@ _CLAIM_KEY = text("""
         WHERE idempotency_keys.expires_at < now()
     RETURNING key
 """)
+_PURGE_KEYS = text("DELETE FROM idempotency_keys WHERE expires_at < now()")
 _DELETE_JOBS = text("DELETE FROM jobs WHERE args ? 'document_id' AND args ->> 'document_id' = :id")
 
 
@@ -118,7 +118,9 @@ class DocumentService:
         filename = sanitize_filename(upload.filename)
         if idempotency_key is not None:
             request_hash = _request_hash(upload.sha256, filename, options)
-            replay = await _claim_idempotency_key(session, owner_id, idempotency_key, request_hash)
+            replay = await _claim_idempotency_key(
+                session, owner_id, idempotency_key, request_hash, self.settings.idempotency_ttl_seconds
+            )
             if replay is not None:
                 return replay
         count = await self._count_pages(upload.data, options)
@@ -229,6 +231,10 @@ class DocumentService:
             await session.flush()
         await self.blobs.delete_if_unused(session, document.sha256)
 
+    async def purge_expired_keys(self, session: AsyncSession) -> int:
+        """Delete Idempotency-Keys past their retention window; the count removed."""
+        return int((await session.execute(_PURGE_KEYS)).rowcount or 0)
+
 
 def _filtered(query: Select, filters: DocumentFilters) -> Select:
     if filters.status is not None:
@@ -260,29 +266,26 @@ def _scope(owner_id: uuid.UUID | None) -> str:
 
 
 async def _claim_idempotency_key(
-    session: AsyncSession, owner_id: uuid.UUID | None, key: str, request_hash: str
+    session: AsyncSession, owner_id: uuid.UUID | None, key: str, request_hash: str, ttl_seconds: float
 ) -> UploadAnswer | None:
     """Own the key for this request (None), or the first answer given under it.
 
-    A concurrent request with the same key waits on the INSERT until the first one commits, then
-    reads its answer: retries never create a second document.
+    Keys are scoped per owner, so another user's key of the same name is a different key. A
+    concurrent request with the same key waits on the INSERT until the first one commits, then reads
+    its answer: retries never create a second document. Another body under a key is 422 (IETF
+    draft-ietf-httpapi-idempotency-key-header).
     """
-    params = {
-        "scope": _scope(owner_id),
-        "key": key,
-        "hash": request_hash,
-        "ttl": IDEMPOTENCY_TTL.total_seconds(),
-    }
+    params = {"scope": _scope(owner_id), "key": key, "hash": request_hash, "ttl": ttl_seconds}
     if (await session.execute(_CLAIM_KEY, params)).first() is not None:
         return None
-    stored = await session.get(IdempotencyKey, (_scope(owner_id), key))
+    stored = await session.get(IdempotencyKey, (_scope(owner_id), key), populate_existing=True)
+    if stored is not None and stored.request_hash != request_hash:
+        raise TieoutError(
+            "idempotency_key_reused", "This Idempotency-Key was already used for a different upload.", 422
+        )
     if stored is None or stored.response is None or stored.status_code is None:
         raise ConflictError(
             "idempotency_key_in_progress", "A request with this Idempotency-Key is in progress."
-        )
-    if stored.request_hash != request_hash:
-        raise ConflictError(
-            "idempotency_key_reused", "This Idempotency-Key was already used for a different upload."
         )
     return UploadAnswer(stored.status_code, stored.response, stored.response["location"], replayed=True)
 

@@ -16,7 +16,7 @@ from app.jobs.service import JobService
 router = APIRouter(prefix="/jobs", tags=["jobs"])
 
 
-def get_job_service(request: Request) -> JobService:
+async def get_job_service(request: Request) -> JobService:
     """The process's `JobService`: the one the lifespan built, else built once on first use."""
     state = request.app.state
     service = getattr(state, "job_service", None)

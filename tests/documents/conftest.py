@@ -4,13 +4,33 @@ from __future__ import annotations
 
 import io
 import random
+import uuid
 from collections.abc import Awaitable, Callable
 
 import httpx
 import pytest
+from fastapi import FastAPI, Request
 from fpdf import FPDF
 
+from app.documents.dependencies import current_owner_id
+
 Upload = Callable[..., Awaitable[httpx.Response]]
+
+# Two users until authentication lands: `X-Test-User: A` or `B` picks the owner (no header: the
+# shared scope). Only the dependency that names the owner is replaced; the routes are the real ones.
+USERS = {"A": uuid.UUID(int=0xA), "B": uuid.UUID(int=0xB)}
+AS_A, AS_B = {"X-Test-User": "A"}, {"X-Test-User": "B"}
+
+
+async def owner_from_test_header(request: Request) -> uuid.UUID | None:
+    name = request.headers.get("x-test-user")
+    return USERS[name] if name else None
+
+
+@pytest.fixture
+def two_users(app: FastAPI) -> None:
+    """Requests act as user A or B by the `X-Test-User` header (AS_A, AS_B)."""
+    app.dependency_overrides[current_owner_id] = owner_from_test_header
 
 
 def make_pdf(pages: int = 1, text: str = "tieout test document", *, pad_to: int = 0) -> bytes:

@@ -112,6 +112,58 @@ class TestFolderBlobStore:
         assert not orphan.exists()
         assert store.path_for(SHA).exists()
 
+    async def test_sweep_skips_a_file_an_uncommitted_upload_is_reusing(
+        self, engine: AsyncEngine, tmp_path: Path
+    ) -> None:
+        """An old file no row names is about to be named again: the upload found it in place and
+        wrote nothing; sweeping it now would leave the committed row without bytes."""
+        sessions = async_sessionmaker(engine, expire_on_commit=False)
+        store = FolderBlobStore(tmp_path)
+        path = store.path_for(SHA)
+        path.parent.mkdir(parents=True)
+        path.write_bytes(DATA)
+        async with sessions() as uploader:
+            await uploader.begin()
+            await store.put(uploader, SHA, DATA)
+            async with sessions.begin() as sweeper:
+                assert await store.sweep(sweeper, min_age_seconds=0) == 0
+            await uploader.commit()
+        assert path.read_bytes() == DATA
+        async with sessions.begin() as sweeper:
+            assert await store.sweep(sweeper, min_age_seconds=0) == 0  # now its row names it
+
+    async def test_an_upload_waits_for_a_sweep_in_progress_then_writes_its_file(
+        self, engine: AsyncEngine, tmp_path: Path
+    ) -> None:
+        sessions = async_sessionmaker(engine, expire_on_commit=False)
+        store = FolderBlobStore(tmp_path)
+        path = store.path_for(SHA)
+        path.parent.mkdir(parents=True)
+        path.write_bytes(DATA)
+        async with sessions() as sweeper, sessions() as uploader:
+            await sweeper.begin()
+            assert await store.sweep(sweeper, min_age_seconds=0) == 1
+            assert not path.exists()
+            await uploader.begin()
+            putting = asyncio.create_task(store.put(uploader, SHA, DATA))
+
+            async def uploader_waits() -> bool:
+                async with engine.connect() as conn:
+                    waiting = await conn.scalar(
+                        text(
+                            "SELECT count(*) FROM pg_stat_activity"
+                            " WHERE wait_event_type = 'Lock' AND datname = current_database()"
+                        )
+                    )
+                return bool(waiting)
+
+            await wait_until(uploader_waits, timeout=10, what="the upload to wait for the sweep")
+            await sweeper.commit()
+            assert await asyncio.wait_for(putting, timeout=10) is True
+            await uploader.commit()
+        async with sessions() as check:
+            assert await store.get(check, SHA) == DATA
+
     async def test_a_full_disk_is_507_with_no_rows_and_no_partial_file(
         self,
         app: FastAPI,

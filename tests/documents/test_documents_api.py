@@ -19,6 +19,7 @@ from app.documents.blobs import FolderBlobStore
 from app.documents.service import DocumentService
 from app.documents.upload import sanitize_filename
 from tests.documents.conftest import Upload, make_pdf
+from tests.jobs.waiting import wait_until
 
 
 @pytest.fixture
@@ -138,11 +139,52 @@ class TestIdempotency:
         assert again.headers["idempotent-replayed"] == "true"
         assert await scalar(db, "SELECT count(*) FROM jobs") == 1
 
-    async def test_same_key_with_another_body_is_409(self, upload: Upload) -> None:
+    async def test_same_key_with_another_body_is_422(self, upload: Upload, db: AsyncEngine) -> None:
         await upload(make_pdf(1, text="one"), headers={"Idempotency-Key": "k-2"})
-        response = await upload(make_pdf(1, text="two"), headers={"Idempotency-Key": "k-2"})
-        assert response.status_code == 409
-        assert response.json()["error"]["code"] == "idempotency_key_reused"
+        for other in ({"data": make_pdf(1, text="two")}, {"data": make_pdf(1, text="one"), "pages": "1"}):
+            response = await upload(headers={"Idempotency-Key": "k-2"}, **other)
+            assert response.status_code == 422
+            body = response.json()
+            assert set(body) == {"error", "request_id"}
+            assert body["error"]["code"] == "idempotency_key_reused"
+        assert await scalar(db, "SELECT count(*) FROM documents") == 1
+
+    async def test_a_request_racing_the_first_with_its_key_gets_the_first_answer(
+        self, app: FastAPI, upload: Upload, db: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """The second request arrives while the first holds the key (paused after claiming it)."""
+        service = app.state.document_service
+        count_pages = service._count_pages
+        first_inside, release = asyncio.Event(), asyncio.Event()
+
+        async def paused_once(data: bytes, options: object) -> int:
+            if not first_inside.is_set():
+                first_inside.set()
+                await release.wait()
+            return await count_pages(data, options)
+
+        monkeypatch.setattr(service, "_count_pages", paused_once)
+        data, key = make_pdf(1, text="race"), {"Idempotency-Key": "k-race"}
+        first = asyncio.create_task(upload(data, headers=key))
+        await asyncio.wait_for(first_inside.wait(), 30)
+        second = asyncio.create_task(upload(data, headers=key))
+
+        async def second_waits_on_the_key() -> bool:
+            waiting = (
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )
+            return bool(await scalar(db, waiting)) or second.done()
+
+        await wait_until(second_waits_on_the_key, timeout=30, what="the second request to reach the key")
+        release.set()
+        one, two = await first, await second
+        assert one.status_code == 202
+        assert two.status_code == 409 or (two.status_code == 202 and two.json() == one.json()), two.text
+        if two.status_code == 202:
+            assert two.headers["idempotent-replayed"] == "true"
+        assert await scalar(db, "SELECT count(*) FROM documents") == 1
+        assert await scalar(db, "SELECT count(*) FROM jobs") == 1
 
     async def test_concurrent_requests_with_one_key_make_one_document(
         self, upload: Upload, db: AsyncEngine
@@ -169,6 +211,32 @@ class TestIdempotency:
         response = await upload(make_pdf(1, text="new"), headers={"Idempotency-Key": "k-5"})
         assert response.status_code == 202
         assert "idempotent-replayed" not in response.headers
+
+
+class TestIdempotencyWindow:
+    @pytest.fixture
+    def app_settings(self, app_settings: Settings) -> Settings:
+        return app_settings.model_copy(update={"idempotency_ttl_seconds": 1.5})
+
+    async def test_the_key_is_held_for_the_retention_window_then_free(
+        self, upload: Upload, db: AsyncEngine
+    ) -> None:
+        first = await upload(make_pdf(1, text="kept"), headers={"Idempotency-Key": "k-ttl"})
+        assert first.status_code == 202
+        started = asyncio.get_running_loop().time()
+        outcomes: list[int] = []
+
+        async def key_is_free() -> httpx.Response | None:
+            response = await upload(make_pdf(1, text="later"), headers={"Idempotency-Key": "k-ttl"})
+            outcomes.append(response.status_code)
+            return response if response.status_code != 422 else None
+
+        later = await wait_until(key_is_free, timeout=15, interval=0.2, what="the key's window to pass")
+        assert outcomes[0] == 422  # inside the window the key still belongs to the first upload
+        assert asyncio.get_running_loop().time() - started >= 1.0
+        assert later.status_code == 202 and "idempotent-replayed" not in later.headers
+        assert later.json()["document"]["id"] != first.json()["document"]["id"]
+        assert await scalar(db, "SELECT count(*) FROM documents") == 2
 
 
 class TestDelete:
