@@ -7,6 +7,9 @@ class with a deadline for the request head: armed when the connection opens and 
 response completes, disarmed once a request's headers are complete (the body has the upload's own
 idle and total limits). A late head is answered 408 with the one error body if any of it arrived,
 and the connection is closed.
+
+Past LIMIT_CONCURRENCY uvicorn answers 503 itself, in plain text; `server_protocol()` swaps that
+answer for the one JSON error body, with `Retry-After`.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import Any
 import h11
 import httpx
 import structlog
+from uvicorn.protocols.http import h11_impl, httptools_impl
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
@@ -40,6 +44,30 @@ HEADER_TIMEOUT_RESPONSE = (
     b"HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\n"
     b"content-length: %d\r\nconnection: close\r\n\r\n%s" % (len(_TIMEOUT_BODY), _TIMEOUT_BODY)
 )
+
+
+_OVERLOADED_BODY = json.dumps(
+    {
+        "error": {
+            "code": "server_busy",
+            "message": "The server is at its concurrency limit; retry shortly.",
+            "details": None,
+        },
+        "request_id": None,
+    }
+).encode()
+
+
+async def service_unavailable(scope: Any, receive: Any, send: Any) -> None:
+    """What uvicorn runs instead of the app past `limit_concurrency`: the one error body, as JSON."""
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(_OVERLOADED_BODY)).encode()),
+        (b"retry-after", b"1"),
+        (b"connection", b"close"),
+    ]
+    await send({"type": "http.response.start", "status": 503, "headers": headers})
+    await send({"type": "http.response.body", "body": _OVERLOADED_BODY, "more_body": False})
 
 
 def create_http_client(settings: Settings) -> httpx.AsyncClient:
@@ -134,5 +162,8 @@ class HttpToolsHeaderTimeout(_HeadDeadline, HttpToolsProtocol):
 def server_protocol(header_timeout: float, *, parser: str = "httptools") -> type[asyncio.Protocol]:
     """uvicorn's HTTP protocol class (`httptools`, what uvicorn picks itself, or `h11`) with a
     request-head deadline of `header_timeout` seconds."""
+    # uvicorn's protocols look this app up by module global each time they are over the limit.
+    httptools_impl.service_unavailable = service_unavailable
+    h11_impl.service_unavailable = service_unavailable
     base = HttpToolsHeaderTimeout if parser == "httptools" else H11HeaderTimeout
     return type(base.__name__, (base,), {"header_timeout": header_timeout})

@@ -196,3 +196,41 @@ class TestServeConfig:
         settings = Settings(_env_file=None)  # type: ignore[call-arg]
         assert settings.header_timeout_seconds == 10
         assert settings.limit_concurrency == 500
+
+
+@pytest.mark.parametrize("parser", ["httptools", "h11"])
+async def test_past_the_concurrency_limit_the_503_is_the_json_error_body(parser: str) -> None:
+    """uvicorn's own overload answer is plain text; ours is the one error body with Retry-After."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    config = uvicorn.Config(
+        tiny_app,
+        lifespan="off",
+        log_config=None,
+        access_log=False,
+        http=server_protocol(10.0, parser=parser),
+        limit_concurrency=2,  # uvicorn counts connections plus running requests
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        while not server.started:
+            assert not task.done(), "uvicorn did not start"
+            await asyncio.sleep(0.01)
+        port = sock.getsockname()[1]
+        _, busy = await asyncio.open_connection("127.0.0.1", port)
+        busy.write(request("/slow"))  # holds a connection and a running request
+        await asyncio.sleep(0.2)
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(request())
+        answer = await read_response(reader)
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 503")
+        assert b"retry-after: 1" in head.lower() and b"application/json" in head.lower()
+        assert json.loads(body)["error"]["code"] == "server_busy"
+        writer.close()
+        busy.close()
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, 10)
+        sock.close()
