@@ -24,8 +24,8 @@ from typing import Any
 import numpy as np
 import pypdfium2 as pdfium
 
-from app.extraction.layout import Word, layout_words
-from app.extraction.ocr_marks import bounds, components, find_dashes, find_missed_figures
+from app.extraction.layout import Word, is_numeric, layout_words
+from app.extraction.ocr_marks import bounds, components, find_dashes, find_missed_figures, in_figure_column
 from app.extraction.ocr_words import box_words
 from app.extraction.source import PageText
 
@@ -121,7 +121,8 @@ def ocr_words(image: np.ndarray, dpi: float = OCR_DPI) -> list[Word]:
     for group, item in enumerate(result):
         straight = [[x, y - slope * x] for x, y in item[0]]
         words.extend(box_words([straight, *item[1:]], scale, group))
-    for x0, y0, x1, y1 in find_dashes(stats, boxes, text_height) if boxes else ():
+    figures = [bounds(item[0]) for item in result if is_numeric(item[1].strip())]
+    for x0, y0, x1, y1 in find_dashes(stats, boxes, text_height, figures) if boxes else ():
         shift = slope * (x0 + x1) / 2
         words.append(
             Word("—", x0 * scale, (y0 - shift) * scale, x1 * scale, (y1 - shift) * scale, DASH_CONFIDENCE)
@@ -130,14 +131,32 @@ def ocr_words(image: np.ndarray, dpi: float = OCR_DPI) -> list[Word]:
 
 
 def _drop_lone_dashes(words: list[Word]) -> list[Word]:
-    """A dash is a zero cell only beside other words on its row; alone it is a piece of a rule."""
+    """A dash is a zero cell only beside other words on its row, or beside another dash cell in
+    another column of figures (a row of nil amounts under a caption printed above it); alone it is a
+    piece of a rule."""
     others = [w for w in words if w.text != "—"]
+    figures = [(w.x0, w.top, w.x1, w.bottom) for w in others if is_numeric(w.text)]
 
     def beside_words(dash: Word) -> bool:
         middle = dash.center_y
         return any(w.top <= middle <= w.bottom for w in others)
 
-    return [w for w in words if w.text != "—" or beside_words(w)]
+    def in_dash_row(dash: Word) -> bool:
+        height = dash.bottom - dash.top
+        cells = [
+            w
+            for w in words
+            if w.text == "—"
+            and w.top <= dash.center_y <= w.bottom
+            and in_figure_column(w.x0, w.x1, figures, height)
+        ]
+        return (
+            len(cells) >= 2
+            and dash in cells
+            and max(c.x0 for c in cells) - min(c.x1 for c in cells) > 2 * height
+        )
+
+    return [w for w in words if w.text != "—" or beside_words(w) or in_dash_row(w)]
 
 
 def ocr_page(

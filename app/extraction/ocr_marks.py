@@ -6,14 +6,16 @@ every detected box, in pixels.
 
 Invariants: both come from the image's connected components. A dash cell is a thin, solid stroke from
 hyphen to em-dash size with no other stroke beside it (two strokes side by side are a dashed or
-double rule). A lone figure is a cluster of glyph-sized components (a "1" alone in its cell is easy to
-miss) that ends where a column of recognised figures ends and that the recogniser, run on just that
-crop, reads as a figure; anything else is dropped, so noise and letter-spaced headings never become
-figures.
+double rule); a short one (a hyphen in a narrow face, under 2.5 times as wide as tall) only where
+it sits in a column of recognised figures, since alone it could be a speck. A lone figure is a
+cluster of glyph-sized components (a "1" alone in its cell is easy to miss) that ends where a
+column of recognised figures ends and that the recogniser, run on just that crop, reads as a figure;
+anything else is dropped, so noise and letter-spaced headings never become figures.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -42,13 +44,26 @@ def _outside(cx: float, cy: float, boxes: list[Box]) -> bool:
     return not any(x0 - 2 <= cx <= x1 + 2 and y0 - 2 <= cy <= y1 + 2 for x0, y0, x1, y1 in boxes)
 
 
-def find_dashes(stats: np.ndarray, boxes: list[Box], text_height: float) -> list[Box]:
-    """Dash cells outside every text box, each as a box one text height tall."""
+def in_figure_column(x0: float, x1: float, figures: Sequence[Box], text_height: float) -> bool:
+    """Whether [x0, x1] lies across the width of a recognised figure (a cell of its column)."""
+    middle = (x0 + x1) / 2
+    return any(fx0 - text_height / 2 <= middle <= fx1 + text_height / 2 for fx0, _, fx1, _ in figures)
+
+
+def find_dashes(
+    stats: np.ndarray, boxes: list[Box], text_height: float, figures: Sequence[Box] = ()
+) -> list[Box]:
+    """Dash cells outside every text box, each as a box one text height tall.
+
+    `figures` are the boxes of recognised figures: a short stroke counts only inside their columns."""
     dashes = []
     for x, y, w, h, area in stats:
-        # Thin, solid and at least 2.5 times as wide as tall: from a hyphen-sized "-" to an em dash.
-        solid = area >= 0.6 * w * h and w >= 2.5 * h
+        # Thin and solid, from a hyphen-sized "-" to an em dash; at least 2.5 times as wide as tall,
+        # or 1.5 times (Calibri's hyphen) where a column of figures runs through it.
+        solid = area >= 0.6 * w * h and w >= 1.5 * h
         if not (h <= 0.25 * text_height and 0.18 * text_height <= w <= 1.6 * text_height and solid):
+            continue
+        if w < 2.5 * h and not in_figure_column(x, x + w, figures, text_height):
             continue
         if _outside(x + w / 2, y + h / 2, boxes):
             cy = y + h / 2

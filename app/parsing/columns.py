@@ -140,10 +140,14 @@ def _closest(zones: list[Zone], start: int, end: int) -> int:
 Piece = tuple[int, int, str, list[int]]
 
 
-def _centred_span(text: str, start: int, end: int, zones: list[Zone], below: list[Piece]) -> list[int] | None:
+def _centred_span(
+    text: str, start: int, end: int, zones: list[Zone], below: list[Piece], beside: list[tuple[int, int]]
+) -> list[int] | None:
     """A wide group header ("Boeing shareholders", "Attributable to equity holders of the Company")
     sits over headers of several columns and is centred over the columns it spans: the widest run of
-    columns (three or more) whose middle is within three characters of its middle."""
+    columns (three or more) whose middle is within three characters of its middle. It has its line to
+    itself over those columns: headers printed beside it ("Share   Merger Share-based   Translation",
+    squeezed by the text layer) are headers of columns it cannot span."""
     over = {k for lo, hi, _, cols in below if lo < end and hi > start for k in cols}
     if len(over) < 2 or _COMPONENT_WORD_RE.search(text):
         return None
@@ -155,6 +159,7 @@ def _centred_span(text: str, start: int, end: int, zones: list[Zone], below: lis
         if zones[a].lo <= start + 2
         and zones[b].hi >= end - 2
         and abs((zones[a].lo + zones[b].hi) / 2 - middle) <= 3
+        and not any(zones[a].lo - 2 <= (lo + hi) / 2 <= zones[b].hi + 2 for lo, hi in beside)
     ]
     if not runs:
         return None
@@ -192,7 +197,8 @@ def _line_pieces(
         # more words than the columns it crosses is one header over all of them.
         wide = None
         if len(text.split()) > 1 and text.lower() not in _GROUPS:
-            wide = _centred_span(text, start, end, zones, below)
+            others = [(lo, hi) for lo, hi, _ in inside if (lo, hi) != (start, end)]
+            wide = _centred_span(text, start, end, zones, below, others)
         if wide:
             out.append((start, end, text, wide))
             continue

@@ -4,8 +4,9 @@ Input: one page of text as LLMWhisperer layout mode or the local PDFium/OCR extr
 Output: `Table` with the heading lines, stacked header texts per value column and raw rows.
 Invariants: value columns come from where numbers sit on the page (right edges clustered), never
 from token counts; a number glued to label words stays label text unless it reaches into the value
-columns; a note-reference column ("Note", "7", "13, 19") never becomes a value column; footnote
-text below the statement ("(1) Amounts include ...") ends it.
+columns; a note-reference column ("Note", "7", "13, 19") never becomes a value column, nor does a
+column of percentages beside the amounts (headed "%" or every figure a percentage); footnote text
+below the statement ("(1) Amounts include ...") ends it.
 """
 
 from __future__ import annotations
@@ -21,18 +22,21 @@ from app.parsing.columns import (
     split_chunks,
 )
 from app.parsing.fragments import Fragment, assemble_rows
-from app.parsing.numbers import is_note_ref, is_value
+from app.parsing.numbers import is_note_ref, is_value, read_value
 from app.parsing.table import Table, is_furniture, page_lines
 from app.parsing.tokens import Line, Zone, assign, find_zones, nearest, split_line, words
 
 _YEARS_RE = re.compile(r"\b(?:19|20)\d\d\b")
+_PERCENT_HEADER_RE = re.compile(r"^(?:%|% of\b.*|percent(?:age)?(?: of\b.*)?)$", re.IGNORECASE)
 _RULE_RE = re.compile(r"^\s*(?:[_=\-–—]{3,}\s*)+$")
 _FOOTNOTE_TEXT_RE = re.compile(r"^\s{0,8}(?:\(\d{1,2}\)|\([a-z]\)|\*+|[¹²³⁴⁵])\s*[A-Za-z][\w,]*\s+\S+")
 
 
-def _note_zone(lines: list[Line], data: list[int]) -> Zone | None:
-    """The "Note" column: a lone "Note(s)" header with only note references beneath it."""
-    for line in lines[max(0, data[0] - 10) : data[0]]:
+def _note_zone(lines: list[Line], data: list[int]) -> tuple[Zone, int] | None:
+    """The "Note" column and the line of its header: a lone "Note(s)" header with only note
+    references beneath it."""
+    for k in range(max(0, data[0] - 10), data[0]):
+        line = lines[k]
         for start, end, text in split_chunks(line.raw):
             if not NOTE_HEADER_RE.match(text):
                 continue
@@ -44,8 +48,26 @@ def _note_zone(lines: list[Line], data: list[int]) -> Zone | None:
                 if t.start >= start - 3 and t.end <= end + 4 and any(ch.isdigit() for ch in t.text)
             ]
             if below and all(is_note_ref(t.text.rstrip(",")) for t in below):
-                return zone
+                return zone, k
     return None
+
+
+def _percent_columns(
+    lines: list[Line], data: list[int], zones: list[Zone], headers: list[list[str]]
+) -> set[int]:
+    """Columns of percentages printed beside the amounts ("%", "% of revenue", or every cell "12.5%"):
+    ratios of the amounts, not amounts, so they are no value columns."""
+    cells: dict[int, list[str]] = {k: [] for k in range(len(zones))}
+    for k in data:
+        for zone, token in assign(lines[k].values, zones).items():
+            cells[zone].append(token.text)
+    found = set()
+    for k, stack in enumerate(headers):
+        headed = bool(stack) and bool(_PERCENT_HEADER_RE.match(stack[-1].strip()))
+        figures = [c for c in cells[k] if read_value(c).kind in ("number", "percent")]
+        if figures and (headed or all(read_value(c).kind == "percent" for c in figures)):
+            found.add(k)
+    return found if len(found) < len(zones) else set()
 
 
 def _data_lines(lines: list[Line]) -> list[int]:
@@ -63,9 +85,13 @@ def read_layout(text: str, page: int, zones: list[Zone] | None = None) -> Table 
     data = _data_lines(lines)
     if not data:
         return None
-    note_zone = _note_zone(lines, data)
+    found = _note_zone(lines, data)
+    note_zone = found[0] if found else None
     notes: dict[int, list[str]] = {}
-    if note_zone is not None:
+    if found is not None:
+        # The "Notes" header printed on a line of its own, below the column headers, is no caption.
+        if NOTE_HEADER_RE.match(lines[found[1]].raw.strip()):
+            lines[found[1]] = Line(lines[found[1]].number, "")
         for k, line in enumerate(lines):
             lines[k], notes[k] = split_line(line.number, line.raw, note_zone)
         data = _data_lines(lines)
@@ -76,6 +102,13 @@ def read_layout(text: str, page: int, zones: list[Zone] | None = None) -> Table 
     start, end = header_block(lines, data[0], zones, margin)
     heading = [line.raw.strip() for line in lines[:start] if not line.blank]
     headers = column_headers(lines[start:end], zones, heading, margin)
+    percent = _percent_columns(lines, data, zones, headers)
+    if percent:
+        for k in data:
+            kept = [t for z, t in sorted(assign(lines[k].values, zones).items()) if z not in percent]
+            lines[k] = Line(lines[k].number, lines[k].raw, lines[k].label, kept)
+        zones = [z for k, z in enumerate(zones) if k not in percent]
+        headers = [h for k, h in enumerate(headers) if k not in percent]
     body_start = end if end > start else _body_start(lines, data[0])
     stop = next(
         (

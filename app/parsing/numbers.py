@@ -1,10 +1,11 @@
 """Printed cell text → exact decimal strings, or a typed reason why the text is not a value.
 
-Input: one cell or word as printed ("$ 1,234", "(52)", "($50,814)", "(P=17,783,267)", "—", "12%").
-Output: `Reading(kind, value)` where kind is "number", "dash", "percent" or "text"; value is a
-`Decimal` exactly as printed (separators and currency dropped, parentheses → leading minus, dashes
-→ 0). Invariants: never float; a footnote marker ("(1)", "*", "¹") or a note reference is never a
-number here; text that merely contains digits ("2,000 shares") is "text".
+Input: one cell or word as printed ("$ 1,234", "(52)", "($50,814)", "(P=17,783,267)", "1,234-", "—",
+"nil", "12%"). Output: `Reading(kind, value)` where kind is "number", "dash", "percent" or "text";
+value is a `Decimal` exactly as printed (separators and currency dropped, parentheses, a leading or a
+trailing minus → leading minus, dashes and "nil" → 0). Invariants: never float; a footnote marker
+("(1)", "*", "¹") or a note reference is never a number here; text that merely contains digits
+("2,000 shares") is "text"; a trailing minus after a year ("2021-") is a wrapped range, not a value.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ DASHES = frozenset({"-", "—", "–", "--", "—-", "−", "‒", "―", "- -"}
 _CURRENCY = r"(?:US\$|C\$|A\$|\$|P=|₱|£|€|¥|₹|GH₵|GH¢|Rs\.?|RM|S\$)"
 _NUMBER_RE = re.compile(
     rf"""^(?P<open>\()?\s*(?:{_CURRENCY})?\s*(?P<open2>\()?\s*(?P<minus>[-−])?\s*(?:{_CURRENCY})?\s*
-    (?P<digits>\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)
+    (?P<digits>\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)(?P<trail>[-−])?
     \s*(?P<close>\))?\s*(?P<pct>%)?\s*(?P<close2>\))?$""",
     re.VERBOSE,
 )
@@ -45,7 +46,7 @@ def read_value(text: str) -> Reading:
     if not cell:
         return TEXT
     bare = cell.replace("$", "").replace(" ", "")
-    if cell in DASHES or bare in DASHES or bare in {"(—)", "(-)", "(–)"}:
+    if cell in DASHES or bare in DASHES or bare in {"(—)", "(-)", "(–)"} or bare.lower() == "nil":
         return Reading("dash", Decimal(0))
     match = _NUMBER_RE.match(cell)
     if match is None:
@@ -55,7 +56,9 @@ def read_value(text: str) -> Reading:
     if opened != closed:
         return TEXT
     value = Decimal(match["digits"].replace(",", ""))
-    if opened or match["minus"]:
+    if match["trail"] and (opened or match["minus"] or _YEAR_RE.match(match["digits"])):
+        return TEXT  # "2021-" is a year range wrapped onto the next line
+    if opened or match["minus"] or match["trail"]:
         value = -value
     return Reading("percent" if match["pct"] else "number", value)
 

@@ -127,7 +127,14 @@ def parse_statement(pages: list[PageText], detection: Detection) -> Statement:
         currency=head.currency,
         unit=head.unit,
         columns=columns,
-        items=build_items(rows, columns, by_number, matrix, detection.type == "shareholders_equity"),
+        items=build_items(
+            rows,
+            columns,
+            by_number,
+            matrix,
+            equity=detection.type == "shareholders_equity",
+            balance_sheet=detection.type == "balance_sheet",
+        ),
         verified=False,
         text_source=TextSourceInfo(
             engine=_engine(wanted[0].engine if wanted else "local"),

@@ -13,6 +13,7 @@ import re
 from decimal import Decimal
 
 from app.extraction.source import PageText
+from app.parsing.header import find_date
 from app.parsing.numbers import read_value, split_footnotes
 from app.parsing.table import RawRow
 from app.statements.format import Column, Item, Source
@@ -56,6 +57,7 @@ _SHARES_RE = re.compile(
 _PER_SHARE_RE = re.compile(r"\bper (?:common |ordinary |basic |diluted )?share\b|\beps\b", re.IGNORECASE)
 _BASIC_RE = re.compile(r"^(?:basic|diluted)\b", re.IGNORECASE)
 _ROW_UNIT_RE = re.compile(r"\(000['’]?s\)|\b(?:in )?(thousands|millions|billions)\b", re.IGNORECASE)
+_LETTER_SPACED_RE = re.compile(r"(?:[A-Z] ){2,}[A-Z]")
 _NOTE_LINE_RE = re.compile(r"\bsee note\b|\bnote \d+\b|commitments and contingencies", re.IGNORECASE)
 
 
@@ -126,7 +128,12 @@ def _named_total(label: str, section: str | None, roll_forward: bool) -> bool:
 
 
 def build_items(
-    rows: list[RawRow], columns: list[Column], pages: dict[int, PageText], matrix: bool, equity: bool = False
+    rows: list[RawRow],
+    columns: list[Column],
+    pages: dict[int, PageText],
+    matrix: bool,
+    equity: bool = False,
+    balance_sheet: bool = False,
 ) -> list[Item]:
     levels = _levels(rows)
     items: list[Item] = []
@@ -135,6 +142,8 @@ def build_items(
     prev_dollar: bool | None = None
     for row in rows:
         label, footnotes = split_footnotes(row.label)
+        if _LETTER_SPACED_RE.fullmatch(label):
+            label = label.replace(" ", "")  # a letter-spaced caption: "T O T A L"
         values, percent = _read(row.cells)
         source, confidence = _source(row, pages)
         level = levels.get(row.indent, 0) if row.indent is not None else (1 if section else 0)
@@ -169,20 +178,36 @@ def build_items(
         )
         if kind == "total":
             section = None
-    return _carried_lines(items)
+    return _carried_lines(items, matrix or equity, balance_sheet)
 
 
-def _carried_lines(items: list[Item]) -> list[Item]:
+def _opens_block(items: list[Item], k: int) -> bool:
+    """An equity roll-forward's opening balance of a new block: right after the closing balance of
+    the block above it, or dated before that closing balance (an earlier year printed below)."""
+    above = [i for i in items[:k] if i.kind != "header"]
+    balances = [i for i in above if _BALANCE_RE.match(i.label)]
+    if not balances:
+        return False
+    if balances[-1] is above[-1]:
+        return True
+    previous, current = find_date(balances[-1].label), find_date(items[k].label)
+    return None not in (*previous, *current) and current < previous
+
+
+def _carried_lines(items: list[Item], roll_forward: bool, balance_sheet: bool) -> list[Item]:
     """Totals that are really carried amounts become lines: an opening "Balance at 1 January" that
-    starts a group (nothing above it to sum), and a total restated later with the same caption and
-    values ("Increase in cash" repeated in the analysis of cash below the statement)."""
+    starts a group (nothing above it to sum) or a new block of an equity roll-forward, and a total
+    restated later with the same caption and values ("Increase in cash" repeated in the analysis of
+    cash below the statement), except in a balance sheet, whose two sides close on equal totals
+    that may share a bare caption ("TOTAL")."""
     seen: set[tuple] = set()
     for k, item in enumerate(items):
         if item.kind != "total" or not item.label:
             continue
         key = (item.label.lower(), tuple(item.values))
         opening = _BALANCE_RE.match(item.label) and k > 0 and items[k - 1].kind == "header"
-        if opening or key in seen:
+        opening = opening or (roll_forward and _BALANCE_RE.match(item.label) and _opens_block(items, k))
+        if opening or (key in seen and not balance_sheet):
             item.kind = "line"
         seen.add(key)
     return items

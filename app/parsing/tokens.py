@@ -86,7 +86,13 @@ def _merge_marks(tokens: list[Token]) -> list[Token]:
             out.append(Token(tok.start, nxt.end, f"{tok.text} {nxt.text}", nxt.start))
             i += 2
             continue
-        if tok.text in {"%", ")%"} and out and is_value(out[-1].text + tok.text):
+        # A "%" set a column apart ("2022      %") heads a column of its own.
+        if (
+            tok.text in {"%", ")%"}
+            and out
+            and tok.start - out[-1].end <= 1
+            and is_value(out[-1].text + tok.text)
+        ):
             last = out.pop()
             tok = Token(last.start, tok.end, last.text + tok.text, last.core_start)
         out.append(tok)

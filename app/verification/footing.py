@@ -21,6 +21,8 @@ Invariants:
   marked `refused`) when an earlier reading of other rows misses in one column only, by one unit or
   one known misread: that is a wrong number, not a different structure. In OCR text the same applies
   between the two sign readings of the same rows, either way round (a lost parenthesis).
+- A total printed as nil (a dash) right under the header that opens its group foots on no
+  components: the group is empty.
 - When nothing foots, the reading that misses in the fewest columns (then by the least) is recorded
   as failed, with a note when it misses by one unit of the last printed digit; a total
   with a printed value and no reading at all is recorded as rule "unfooted", ok=False. So a total is
@@ -183,6 +185,10 @@ def foot(statement: Statement) -> tuple[list[Finding], dict[int, Span]]:
         if item.kind != "total" or not has_values(item) or is_opening(statement, t):
             continue
         columns = [j for j in range(len(statement.columns)) if value_at(item, j) is not None]
+        if _empty_group(items, t, columns):
+            spans[t] = Span(t - 1, t - 1)
+            findings += [sum_finding(statement, "sum", t, j, (), ()) for j in columns]
+            continue
         found = walks(items, t, spans)
         chosen, refused = _choose(statement, t, _readings(items, t, found), columns)
         if chosen is None:
@@ -200,6 +206,12 @@ def foot(statement: Statement) -> tuple[list[Finding], dict[int, Span]]:
         reach = None if all(f.check.ok for f in footed) else _reach(statement, t, found, columns)
         findings += [replace(f, scope=scope, reach=reach, refused=refused) for f in footed]
     return findings, spans
+
+
+def _empty_group(items: Sequence[Item], t: int, columns: Sequence[int]) -> bool:
+    """A total printed as nil right under the header that opens its group: the group is empty
+    ("Non-current liabilities" / "Total non-current liabilities  -  -"), and nothing sums to 0."""
+    return t > 0 and items[t - 1].kind == "header" and all(value_at(items[t], j) == 0 for j in columns)
 
 
 def _nested_line(

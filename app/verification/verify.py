@@ -11,6 +11,8 @@ Output: copies with `checks`, `verified`, and accepted repairs. Invariants:
   when no components can be inferred at all, rule "unfooted" with computed=None and ok=False.
   So a statement is verified only if every one of its totals has been proven.
 - Repairs are applied only when exactly one named hypothesis makes every check pass (repair.py).
+- A line footing proved to be a subtotal (its own sum check passed in every column) becomes kind
+  "total"; no other item changes kind.
 - Pure: the inputs are not modified.
 """
 
@@ -39,6 +41,17 @@ def _settle(statement: Statement, checks: list[Check]) -> Statement:
     return statement.model_copy(update={"checks": checks, "verified": verified})
 
 
+def _proven_subtotals(statement: Statement, checks: list[Check]) -> None:
+    """A subtotal printed as a line that footing proved (its own sum check passed in every column)
+    is a total: its kind says so, as the check does."""
+    rows = {c.row_index for c in checks if c.rule == "sum" and c.row_index is not None}
+    for row in rows:
+        item = statement.items[row]
+        mine = [c for c in checks if c.row_index == row]
+        if item.kind == "line" and all(c.ok and c.rule == "sum" for c in mine):
+            item.kind = "total"
+
+
 def verify_statement(statement: Statement) -> Statement:
     """A copy of the statement with its checks run, a unique repair applied if one exists, and `verified`."""
     base = statement.model_copy(deep=True, update={"checks": [], "verified": False})
@@ -47,6 +60,7 @@ def verify_statement(statement: Statement) -> Statement:
         repaired = repair(base, findings, run_checks)
         if repaired is not None:
             base, findings = repaired
+    _proven_subtotals(base, [f.check for f in findings])
     return _settle(base, [f.check for f in findings])
 
 

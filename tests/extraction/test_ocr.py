@@ -48,6 +48,20 @@ class TestWordRepair:
             ("TOTAI Trade and Other Receivabies", "TOTAL Trade and Other Receivables"),
             ("Tail tilt", "Tail tilt"),
             ("PriorYear'sAdjustment Appropriationfor", "Prior Year's Adjustment Appropriation for"),
+            # Runs of words outside the statement vocabulary, split with the English word list.
+            ("CASHFLOWFROMINVESTINGACTIVITY", "CASH FLOW FROM INVESTING ACTIVITY"),
+            ("IDEALMARKETING&MANUFACTURINGCORPORATION", "IDEAL MARKETING & MANUFACTURING CORPORATION"),
+            ("Net Income forthe period", "Net Income for the period"),
+            ("WorkingCapital Effect:", "Working Capital Effect:"),
+            ("Trade and OtherReceivabies", "Trade and Other Receivables"),
+            ("NETINCREASE(DECREASE)IN CASH", "NET INCREASE (DECREASE) IN CASH"),
+            ("non-cash Income& Expenses", "non-cash Income & Expenses"),
+            ("EmployeeBenefitObtigations", "Employee Benefit Obligations"),
+            ("thousandsofGhanaCedi", "thousands of Ghana Cedi"),
+            ("Tota! Equity", "Total Equity"),  # Fan Milk p19: "l" read as "!"
+            # Names and misspellings that do not split into words stay as read.
+            ("Salesforce PG&E AT&T", "Salesforce PG&E AT&T"),
+            ("MANUFATURINGCORPORATION", "MANUFATURINGCORPORATION"),
             # Left alone: not made of vocabulary words, or already words.
             ("NVIDIACORPORATIONANDSUBSIDIARIES", "NVIDIACORPORATIONANDSUBSIDIARIES"),
             ("Depreciation", "Depreciation"),
@@ -78,6 +92,15 @@ class TestWordRepair:
         image[20:23, 300:320] = image[20:23, 325:345] = 0  # a dashed rule
         dashes = find_dashes(components(image), boxes=[(190, 40, 260, 65)], text_height=30)
         assert [(x0, x1) for x0, _, x1, _ in dashes] == [(100, 120)]
+
+    def test_a_short_hyphen_counts_only_in_a_column_of_figures(self) -> None:
+        """Ideal Marketing p13 (scanned, Calibri): nil cells printed as 7x3-pixel hyphens."""
+        image = np.full((100, 400), 255, dtype=np.uint8)
+        image[50:53, 100:107] = 0  # under the figures of a column
+        image[50:53, 300:307] = 0  # a speck in the label margin
+        figures = [(80, 10, 130, 35)]
+        dashes = find_dashes(components(image), boxes=[(80, 10, 130, 35)], text_height=30, figures=figures)
+        assert [(x0, x1) for x0, _, x1, _ in dashes] == [(100, 107)]
 
 
 @pytest.mark.slow

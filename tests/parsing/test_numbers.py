@@ -31,6 +31,10 @@ VALUES = [
     ("pound glued", "£1,234", "number", "1234"),
     ("euro glued", "€ 12", "number", "12"),
     ("trailing zeros kept as printed", "1,000.50", "number", "1000.50"),
+    ("UK plc trailing minus", "1,234-", "number", "-1234"),
+    ("UK plc trailing minus one decimal", "3.5-", "number", "-3.5"),
+    ("UK plc nil", "nil", "dash", "0"),
+    ("UK plc Nil capitalised", "Nil", "dash", "0"),
 ]
 
 NOT_VALUES = [
@@ -43,6 +47,8 @@ NOT_VALUES = [
     ("note reference list", "13, 19"),
     ("words", "Year Ended"),
     ("empty cell", "   "),
+    ("year range wrapped after its dash", "2021-"),
+    ("both parentheses and a trailing minus", "(1,234-)"),
 ]
 
 

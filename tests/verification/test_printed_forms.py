@@ -137,3 +137,56 @@ def test_a_total_off_by_one_unit_fails_and_says_it_may_be_rounding(printed, note
     bad = [c for c in result.checks if not c.ok]
     assert [c.row for c in bad] == ["NET INCOME BEFORE INCOME TAX"]
     assert bad[0].signs == [1, -1] and bad[0].note == note
+
+
+def test_a_proven_line_subtotal_becomes_a_total():
+    """idealmarketing AFS 2022 p12: "Net Unappropriated Retained Earnings" sums the rows above it."""
+    result = verify_statement(statement("shareholders_equity", VERTICAL_EQUITY, periods=Y))
+    kinds = {item.label: item.kind for item in result.items}
+    assert kinds["Net Unappropriated Retained Earnings"] == "total"
+    assert kinds["Net Income for the period"] == "line"
+
+
+def test_a_line_that_only_looks_like_a_subtotal_stays_a_line():
+    broken = VERTICAL_EQUITY.replace(
+        "L1 Net Income for the period | 900 | 700", "L1 Net Income for the period | 901 | 700"
+    )
+    result = verify_statement(statement("shareholders_equity", broken, periods=Y))
+    assert {i.label: i.kind for i in result.items}["Net Unappropriated Retained Earnings"] == "line"
+
+
+# A group with nothing in it closes on a nil total right under its header.
+EMPTY_GROUPS = [
+    pytest.param("balance_sheet", """
+H0 Current Liabilities
+L1 Trade and Other Payables | 178,874,377 | 151,497,735
+T1 Total Current Liabilities | 178,874,377 | 151,497,735
+H0 Non-Current Liabilities
+T1 Total Non-Current Liabilities | — | —
+H0 Shareholders' Equity
+L1 Share Capital | 46,000,000 | 46,000,000
+T1 Total Shareholders' Equity | 46,000,000 | 46,000,000
+T0 TOTAL | 224,874,377 | 197,497,735
+""", id="idealmarketing-afs-2022-p11-empty-non-current-liabilities"),
+    pytest.param("cash_flow", """
+H0 CASH FLOW FROM INVESTING ACTIVITY
+L0 Acquisition of Property and Equipment | — | (47,537)
+T1  | — | (47,537)
+H0 CASH FLOWS FROM FINANCING ACTIVITIES
+T1  | — | —
+T0 NET INCREASE (DECREASE) IN CASH | — | (47,537)
+""", id="idealmarketing-afs-2022-p13-empty-financing-section"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("type_", "text"), EMPTY_GROUPS)
+def test_a_nil_total_of_an_empty_group_foots(type_, text):
+    result = verify_statement(statement(type_, text, periods=Y))
+    assert failed(result) == []
+    assert result.verified
+
+
+def test_a_nonzero_total_right_under_its_header_is_still_unfooted():
+    text = "H0 Non-Current Liabilities\nT1 Total Non-Current Liabilities | 5 | —\n"
+    result = verify_statement(statement("balance_sheet", text, periods=Y))
+    assert not result.verified
