@@ -12,7 +12,9 @@ import json
 import socket
 import time
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 import uvicorn
@@ -49,8 +51,9 @@ class Running:
     server: uvicorn.Server
 
 
-@pytest.fixture(params=["httptools", "h11"])
-async def running(request: pytest.FixtureRequest) -> AsyncIterator[Running]:
+@asynccontextmanager
+async def uvicorn_on_loopback(parser: str, head_timeout: float, **options: Any) -> AsyncIterator[Running]:
+    """`tiny_app` on a real uvicorn server on 127.0.0.1 with our protocol class; stopped on exit."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     config = uvicorn.Config(
@@ -58,18 +61,27 @@ async def running(request: pytest.FixtureRequest) -> AsyncIterator[Running]:
         lifespan="off",
         log_config=None,
         access_log=False,
-        http=server_protocol(TIMEOUT, parser=request.param),
+        http=server_protocol(head_timeout, parser=parser),
+        **options,
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline and not task.done(), "uvicorn did not start"
-        await asyncio.sleep(0.01)
-    yield Running(sock.getsockname()[1], server)
-    server.should_exit = True
-    await asyncio.wait_for(task, 10)
-    sock.close()
+    try:
+        deadline = time.monotonic() + 10
+        while not server.started:
+            assert time.monotonic() < deadline and not task.done(), "uvicorn did not start"
+            await asyncio.sleep(0.01)
+        yield Running(sock.getsockname()[1], server)
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, 10)
+        sock.close()
+
+
+@pytest.fixture(params=["httptools", "h11"])
+async def running(request: pytest.FixtureRequest) -> AsyncIterator[Running]:
+    async with uvicorn_on_loopback(request.param, TIMEOUT) as server:
+        yield server
 
 
 async def until_closed(reader: asyncio.StreamReader) -> bytes:
@@ -201,36 +213,17 @@ class TestServeConfig:
 @pytest.mark.parametrize("parser", ["httptools", "h11"])
 async def test_past_the_concurrency_limit_the_503_is_the_json_error_body(parser: str) -> None:
     """uvicorn's own overload answer is plain text; ours is the one error body with Retry-After."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(
-        tiny_app,
-        lifespan="off",
-        log_config=None,
-        access_log=False,
-        http=server_protocol(10.0, parser=parser),
-        limit_concurrency=2,  # uvicorn counts connections plus running requests
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    try:
-        while not server.started:
-            assert not task.done(), "uvicorn did not start"
-            await asyncio.sleep(0.01)
-        port = sock.getsockname()[1]
-        _, busy = await asyncio.open_connection("127.0.0.1", port)
+    # uvicorn counts connections plus running requests against the limit.
+    async with uvicorn_on_loopback(parser, 10.0, limit_concurrency=2) as running:
+        _, busy = await asyncio.open_connection("127.0.0.1", running.port)
         busy.write(request("/slow"))  # holds a connection and a running request
         await asyncio.sleep(0.2)
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        reader, writer = await asyncio.open_connection("127.0.0.1", running.port)
         writer.write(request())
         answer = await read_response(reader)
-        head, _, body = answer.partition(b"\r\n\r\n")
-        assert head.startswith(b"HTTP/1.1 503")
-        assert b"retry-after: 1" in head.lower() and b"application/json" in head.lower()
-        assert json.loads(body)["error"]["code"] == "server_busy"
         writer.close()
         busy.close()
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, 10)
-        sock.close()
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 503")
+    assert b"retry-after: 1" in head.lower() and b"application/json" in head.lower()
+    assert json.loads(body)["error"]["code"] == "server_busy"
