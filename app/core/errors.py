@@ -119,6 +119,19 @@ def is_database_unavailable(exc: BaseException) -> bool:
     return False
 
 
+def is_storage_full(exc: BaseException) -> bool:
+    """True when PostgreSQL had no room for a write: SQLSTATE 53100 `disk_full` (e.g. a relation
+    that could not be extended); the transaction was rolled back, the server itself is up."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if getattr(current, "sqlstate", None) == "53100" or getattr(current, "pgcode", None) == "53100":
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
 def _raised_by_driver(exc: BaseException) -> bool:
     tb = exc.__traceback__
     while tb is not None:
@@ -130,7 +143,8 @@ def _raised_by_driver(exc: BaseException) -> bool:
 
 
 def unexpected_error_response(request_id: str | None, exc: BaseException) -> JSONResponse:
-    """The answer to an exception no handler claimed: 503 for a database outage, else a bare 500."""
+    """The answer to an exception no handler claimed: 503 for a database outage, 507 for a full
+    database volume, else a bare 500."""
     if is_database_unavailable(exc):
         log.warning("db.unavailable", error=type(exc).__name__, detail=str(exc)[:200])
         return error_response(
@@ -138,6 +152,15 @@ def unexpected_error_response(request_id: str | None, exc: BaseException) -> JSO
             503,
             "database_unavailable",
             "The database is unavailable; retry shortly",
+            headers={"Retry-After": str(DB_RETRY_AFTER_SECONDS)},
+        )
+    if is_storage_full(exc):
+        log.warning("db.storage_full", detail=str(exc)[:200])
+        return error_response(
+            request_id,
+            507,
+            "storage_full",
+            "The server is out of storage space; retry later.",
             headers={"Retry-After": str(DB_RETRY_AFTER_SECONDS)},
         )
     log.error("request.unhandled_exception", exc_info=exc)

@@ -26,6 +26,19 @@ def local_page_text(pdf: bytes, pages: list[int] | None, max_pages: int) -> list
         raise PdfError(PDF_CORRUPT, f"corrupt PDF: {error}") from error
 
 
+def candidate_pages(pdf: bytes, max_pages: int) -> list[int]:
+    """The cheap pass alone (pages that may hold a statement), for engines that fetch text elsewhere."""
+    import pypdfium2
+
+    from app.extraction.errors import PDF_CORRUPT, PdfError
+    from app.extraction.local_source import find_candidate_pages
+
+    try:
+        return find_candidate_pages(pdf, max_pages=max_pages)
+    except pypdfium2.PdfiumError as error:
+        raise PdfError(PDF_CORRUPT, f"corrupt PDF: {error}") from error
+
+
 def analyse_pages(pages: list[Any]) -> list[dict[str, Any]]:
     """Detect → parse → verify over page text (`app.pipeline`); the statements as format JSON."""
     from app.pipeline import extract_from_pages

@@ -15,7 +15,7 @@ from typing import Any
 
 from app.core.config import Settings, get_settings
 from app.documents.models import Document
-from app.documents.sandboxed import analyse_pages, local_page_text
+from app.documents.sandboxed import analyse_pages, candidate_pages, local_page_text
 from app.documents.service import EXTRACT_TASK, build_blob_store
 from app.extraction.cache import usage_attribution
 from app.extraction.choose import EngineConfigError, open_source, resolve_engine
@@ -54,11 +54,17 @@ async def _page_text(ctx: TaskContext, document: Document, pdf: bytes, settings:
         return await run_sandboxed(
             local_page_text, pdf, document.pages, settings.max_pdf_pages, limits=sandbox_limits(settings)
         )
-    # LLMWhisperer does network I/O and caches through the database: it runs here, asynchronously.
+    # The cheap pass parses the PDF with PDFium (and OCRs title bands): in the sandbox, like any
+    # PDF work, so a bomb fails its own job. LLMWhisperer does network I/O and caches through the
+    # database: it runs here, asynchronously.
+    wanted = document.pages or await run_sandboxed(
+        candidate_pages, pdf, settings.max_pdf_pages, limits=sandbox_limits(settings)
+    )
+    if not wanted:
+        return []
     with usage_attribution(document_id=document.id, user_id=document.owner_id):
         async with open_source(engine, settings, sessionmaker=ctx.sessionmaker) as source:
-            wanted = document.pages or await source.candidate_pages(pdf)
-            return await source.pages(pdf, wanted) if wanted else []
+            return await source.pages(pdf, wanted)
 
 
 @task(EXTRACT_TASK)

@@ -42,7 +42,7 @@ class JobTimeoutError(JobError):
 
 # Exception class names treated as terminal even though they are not JobErrors (kept as names so
 # this module imports nothing from the pipeline).
-TERMINAL_CLASS_NAMES = frozenset({"PdfError", "ValidationError", "SandboxLimitError", "SandboxCrashError"})
+TERMINAL_CLASS_NAMES = frozenset({"PdfError", "ValidationError", "SandboxLimitError"})
 
 
 @dataclass(frozen=True)

@@ -1,18 +1,26 @@
 """Run CPU-heavy, crash-prone work (PDF parsing, OCR) in a child process with hard limits.
 
-`await run_sandboxed(fn, *args, limits=...)` starts `python -m app.jobs.sandbox`, which sets
-RLIMIT_AS (memory), RLIMIT_CPU and no core dumps on itself, asks to be killed if the worker dies,
-and calls `fn` (a module-level function; its module is imported before the limits apply, so they
-bound the work on the input, not the imports). The parent enforces the wall-clock limit and kills
-the child on timeout or cancellation. Whatever happens in the child, the worker gets
-either the return value or a typed, non-retryable `JobError`: `SandboxLimitError` (memory, CPU,
-wall clock), `SandboxCrashError` (signal, abort, segfault) or `SandboxTaskError` (an exception
-that could not be pickled back); exceptions that pickle cleanly are re-raised as themselves.
+`await run_sandboxed(fn, *args, limits=...)` starts `python -m app.jobs.sandbox`, a small supervisor
+that imports `fn`'s module, then forks the worker child: that one sets RLIMIT_AS (memory),
+RLIMIT_CPU and no core dumps on itself, and calls `fn`. The supervisor reaps it with `wait4`, so
+the parent learns how the child ended *and* its peak memory and CPU time, and both die with the
+worker (PR_SET_PDEATHSIG). The parent enforces the wall-clock limit and kills the process group on
+timeout or cancellation.
+
+Whatever happens in the child, the worker gets the return value or a typed `JobError`:
+- `SandboxLimitError` ("resource limit exceeded", non-retryable): a MemoryError or failed mmap under
+  RLIMIT_AS; a native abort or fault, or a SIGKILL not sent by us, while at the memory limit
+  (PDFium aborts when an allocation fails); SIGXCPU or the hard SIGKILL of RLIMIT_CPU; the wall clock.
+- `SandboxCrashError` ("worker died during attempt", retryable): a genuine crash below the limits,
+  which the queue retries up to the job's max attempts, like the death of a worker.
+- `SandboxTaskError`: an exception that could not be pickled back; exceptions that pickle cleanly
+  are re-raised as themselves.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import pickle
 import signal
@@ -26,6 +34,18 @@ from app.jobs.retry import JobError
 
 _HEADER = struct.Struct("!Q")
 _STDERR_TAIL = 2000
+# A child that dies of a signal with a peak RSS this close to RLIMIT_AS was out of memory: PDFium's
+# allocator aborts on a failed allocation (a 1 GB flate bomb under 256 MiB peaks at ~95 %).
+_AT_MEMORY_LIMIT = 0.8
+_NATIVE_DEATHS = {
+    signal.SIGABRT,
+    signal.SIGSEGV,
+    signal.SIGBUS,
+    signal.SIGILL,
+    signal.SIGTRAP,
+    signal.SIGKILL,
+}
+_MEMORY_WORDS = ("MemoryError", "std::bad_alloc", "out of memory", "Out of memory")
 
 
 @dataclass(frozen=True)
@@ -35,14 +55,27 @@ class SandboxLimits:
     wall_seconds: float = 180.0
 
 
+@dataclass(frozen=True)
+class ChildExit:
+    """How the limited child ended, as its supervisor saw it through `wait4`."""
+
+    answer: bytes
+    signal: int | None
+    exit_code: int | None
+    peak_rss_bytes: int
+    cpu_seconds: float
+
+
 class SandboxLimitError(JobError):
     code = "resource_limit_exceeded"
     retryable = False
 
 
 class SandboxCrashError(JobError):
+    """The child died below its limits: treated like a worker dying mid-attempt (retried)."""
+
     code = "sandbox_crashed"
-    retryable = False
+    retryable = True
 
 
 class SandboxTaskError(JobError):
@@ -63,6 +96,7 @@ async def run_sandboxed(fn: Callable[..., Any], *args: Any, limits: SandboxLimit
         sys.executable,
         "-m",
         "app.jobs.sandbox",
+        str(os.getpid()),
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
@@ -77,37 +111,58 @@ async def run_sandboxed(fn: Callable[..., Any], *args: Any, limits: SandboxLimit
         raise SandboxLimitError(f"resource limit exceeded: wall clock {limits.wall_seconds:g}s") from None
     finally:
         if proc.returncode is None:
-            proc.kill()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)  # the supervisor and the limited child
             await proc.wait()
-    return _outcome(proc.returncode or 0, out, err, limits)
+    child = ChildExit(**pickle.loads(out)) if proc.returncode == 0 and out else None
+    return outcome(child, err[-_STDERR_TAIL:].decode("utf-8", "replace").strip(), limits)
 
 
 def _child_env() -> dict[str, str]:
     """The worker's environment, with one BLAS/OpenMP thread unless set: each thread reserves its
     own buffers at import, which alone can exceed a small RLIMIT_AS before any page is read."""
     env = dict(os.environ)
-    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "OMP_THREAD_LIMIT"):
         env.setdefault(name, "1")
     return env
 
 
-def _outcome(returncode: int, out: bytes, err: bytes, limits: SandboxLimits) -> Any:
-    tail = err[-_STDERR_TAIL:].decode("utf-8", "replace").strip()
-    if returncode == -signal.SIGXCPU:
+def outcome(child: ChildExit | None, stderr_tail: str, limits: SandboxLimits) -> Any:
+    """The value the child returned, or the typed error for how it ended (pure)."""
+    memory = f"resource limit exceeded: memory {limits.memory_bytes >> 20} MiB"
+    if child is None:  # the supervisor itself did not report (killed from outside)
+        lost = "worker died during attempt (extraction supervisor lost)"
+        raise SandboxCrashError(f"{lost}: {stderr_tail[-300:]}")
+    if child.signal is None and child.exit_code == 0 and child.answer:
+        kind, value = pickle.loads(child.answer)
+        if kind == "ok":
+            return value
+        if kind == "memory":
+            raise SandboxLimitError(memory)
+        if kind == "exception":
+            raise value
+        raise SandboxTaskError(*value)
+    cpu_spent = child.cpu_seconds >= limits.cpu_seconds
+    if child.signal == signal.SIGXCPU or (child.signal == signal.SIGKILL and cpu_spent):
         raise SandboxLimitError(f"resource limit exceeded: CPU time {limits.cpu_seconds}s")
-    if returncode != 0 or not out:
-        if "MemoryError" in tail or "std::bad_alloc" in tail:
-            raise SandboxLimitError(f"resource limit exceeded: memory {limits.memory_bytes >> 20} MiB")
-        what = f"signal {signal.Signals(-returncode).name}" if returncode < 0 else f"exit code {returncode}"
-        raise SandboxCrashError(f"extraction subprocess crashed ({what}): {tail[-300:]}")
-    kind, value = pickle.loads(out)
-    if kind == "ok":
-        return value
-    if kind == "memory":
-        raise SandboxLimitError(f"resource limit exceeded: memory {limits.memory_bytes >> 20} MiB")
-    if kind == "exception":
-        raise value
-    raise SandboxTaskError(*value)
+    at_limit = child.peak_rss_bytes >= _AT_MEMORY_LIMIT * limits.memory_bytes
+    if any(word in stderr_tail for word in _MEMORY_WORDS) or (child.signal in _NATIVE_DEATHS and at_limit):
+        raise SandboxLimitError(f"{memory} (peak {child.peak_rss_bytes >> 20} MiB)")
+    what = f"signal {signal.Signals(child.signal).name}" if child.signal else f"exit code {child.exit_code}"
+    raise SandboxCrashError(
+        f"worker died during attempt (extraction subprocess: {what}, peak "
+        f"{child.peak_rss_bytes >> 20} MiB): {stderr_tail[-300:]}"
+    )
+
+
+def _die_with_parent(parent: int) -> None:
+    if sys.platform == "linux":
+        import ctypes
+
+        pr_set_pdeathsig = 1  # killed with the parent instead of running on as an orphan
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
 
 
 def _apply_limits(limits: dict[str, Any]) -> None:
@@ -118,11 +173,6 @@ def _apply_limits(limits: dict[str, Any]) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    if sys.platform == "linux":
-        import ctypes
-
-        pr_set_pdeathsig = 1  # the child dies with the worker instead of running on as an orphan
-        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
 
 
 def _out_of_address_space(exc: BaseException) -> bool:
@@ -134,13 +184,50 @@ def _out_of_address_space(exc: BaseException) -> bool:
     return isinstance(exc, ImportError) and "failed to map segment" in str(exc)
 
 
-def _child_main() -> int:
+def _supervise(worker_pid: int) -> int:
+    """Supervisor: read the call, fork the limited child, reap it with wait4, report to stdout."""
+    _die_with_parent(worker_pid)
     stdin = sys.stdin.buffer
     (size,) = _HEADER.unpack(stdin.read(_HEADER.size))
-    data = stdin.read(size)
+    try:
+        limits, fn, args = pickle.loads(stdin.read(size))  # imports fn's module before any limit
+    except Exception as exc:
+        return _report(pickle.dumps(_exception_answer(exc)), 0, None)
+    read_end, write_end = os.pipe()
+    supervisor = os.getpid()
+    pid = os.fork()
+    if pid == 0:  # never returns into the supervisor's code, whatever fn raises
+        code = 70
+        try:
+            os.close(read_end)
+            _die_with_parent(supervisor)
+            code = _limited_child(write_end, limits, fn, args)
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as answers:
+        answer = answers.read()
+    _, status, usage = os.wait4(pid, 0)
+    return _report(answer, status, usage)
+
+
+def _report(answer: bytes, status: int, usage: Any) -> int:
+    report = {  # plain values: this module is __main__ here, its classes would not unpickle
+        "answer": answer,
+        "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
+        "exit_code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
+        "peak_rss_bytes": usage.ru_maxrss * 1024 if usage else 0,  # kilobytes on Linux
+        "cpu_seconds": usage.ru_utime + usage.ru_stime if usage else 0.0,
+    }
+    sys.stdout.buffer.write(pickle.dumps(report))
+    sys.stdout.buffer.flush()
+    return 0
+
+
+def _limited_child(write_end: int, limits: dict[str, Any], fn: Callable[..., Any], args: Any) -> int:
+    os.dup2(2, 1)  # anything a library prints goes to stderr, never into the answer
     reserve = bytearray(1 << 20)  # released on MemoryError so the answer can still be written
     try:
-        limits, fn, args = pickle.loads(data)
         _apply_limits(limits)
         answer: tuple[str, Any] = ("ok", fn(*args))
     except MemoryError:
@@ -154,8 +241,8 @@ def _child_main() -> int:
         blob = pickle.dumps(
             ("unpicklable", (type(exc).__name__, f"result not picklable: {exc}", None, False))
         )
-    sys.stdout.buffer.write(blob)
-    sys.stdout.buffer.flush()
+    with os.fdopen(write_end, "wb") as out:
+        out.write(blob)
     return 0
 
 
@@ -174,5 +261,4 @@ def _exception_answer(exc: Exception) -> tuple[str, Any]:
 
 
 if __name__ == "__main__":
-    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
-    raise SystemExit(_child_main())
+    raise SystemExit(_supervise(int(sys.argv[1])))

@@ -49,9 +49,8 @@ def test_retryable_error_gets_a_run_after_until_the_last_attempt() -> None:
         TerminalError("bad input"),
         PdfError("pdf_encrypted", "encrypted, password required"),
         SandboxLimitError("resource limit exceeded: memory"),
-        SandboxCrashError("crashed"),
     ],
-    ids=["terminal", "pdf-error", "sandbox-limit", "sandbox-crash"],
+    ids=["terminal", "pdf-error", "sandbox-limit"],
 )
 def test_terminal_errors_fail_at_once(error: Exception) -> None:
     decision = next_run_after(1, error, max_attempts=5, now=NOW, policy=POLICY)
@@ -60,7 +59,14 @@ def test_terminal_errors_fail_at_once(error: Exception) -> None:
 
 
 @pytest.mark.parametrize(
-    "error", [RuntimeError("boom"), ConnectionError("reset"), JobTimeoutError("timed out after 5s")]
+    "error",
+    [
+        RuntimeError("boom"),
+        ConnectionError("reset"),
+        JobTimeoutError("timed out after 5s"),
+        SandboxCrashError("worker died during attempt (extraction subprocess: signal SIGSEGV)"),
+    ],
+    ids=["unknown", "connection", "timeout", "sandbox-crash"],
 )
 def test_unknown_and_transient_errors_are_retryable(error: Exception) -> None:
     assert is_retryable(error)

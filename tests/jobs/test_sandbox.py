@@ -1,4 +1,5 @@
-"""The sandbox turns every way a child can go wrong into a typed, non-retryable error."""
+"""The sandbox turns every way a child can go wrong into a typed error: a limit is final, a crash
+below the limits is retried like a dead worker."""
 
 from __future__ import annotations
 
@@ -43,10 +44,11 @@ async def test_wall_clock_limit() -> None:
         await run_sandboxed(targets.sleep, 30.0, limits=SandboxLimits(wall_seconds=0.5))
 
 
-async def test_crash_is_typed_and_terminal() -> None:
+async def test_crash_below_the_limits_is_typed_and_retryable() -> None:
     with pytest.raises(SandboxCrashError, match="SIGABRT") as caught:
         await run_sandboxed(targets.abort)
-    assert not is_retryable(caught.value)
+    assert is_retryable(caught.value)
+    assert str(caught.value).startswith("worker died during attempt")
 
 
 async def test_picklable_exception_comes_back_as_itself() -> None:

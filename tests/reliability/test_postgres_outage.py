@@ -4,7 +4,9 @@ once the server accepts connections again the same app serves without a restart;
 the outage is durable.
 
 Real embedded PostgreSQL (`second_postgres`, stopped and started by the test), the real app and
-routes over ASGI; nothing of ours is mocked.
+routes over ASGI; nothing of ours is mocked. The full-scale run (`tieout serve`, two worker
+processes, 100 jobs, a crash restart and 10 s of killed connections under live traffic) is
+`test_postgres_restart_full_scale.py`.
 """
 
 from __future__ import annotations
