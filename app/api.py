@@ -24,7 +24,10 @@ def build_api_router() -> APIRouter:
     protected.include_router(analysis_router)
     protected.include_router(extraction_router)
 
-    api = APIRouter(prefix=API_PREFIX)
+    from app.core.openapi import error_responses
+
+    # Any route may answer 422 (a bad parameter), 500 or 503 (database down), always in the error body.
+    api = APIRouter(prefix=API_PREFIX, responses=error_responses(422, 500, 503))
     api.include_router(public)
     api.include_router(protected)
     return api

@@ -15,7 +15,7 @@ import socket
 import sys
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, NoReturn
 
 import structlog
 from pydantic import ValidationError
@@ -35,6 +35,17 @@ Without DATABASE_URL every command uses an embedded PostgreSQL kept in $TIEOUT_D
 
 class CommandError(Exception):
     """An expected failure; its message is printed as one line."""
+
+
+class CommandParser(argparse.ArgumentParser):
+    """argparse with usage errors on one line that points at --help.
+
+    `usage_exit_code` is argparse's 2 unless a command needs 2 for something else (`extract`)."""
+
+    usage_exit_code = 2
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(self.usage_exit_code, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 def fail(message: str) -> int:
@@ -215,7 +226,7 @@ def add_extract_command(commands: Any) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = CommandParser(
         prog="tieout", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--version", action="version", version=f"tieout {__version__}")
@@ -254,6 +265,9 @@ def build_parser() -> argparse.ArgumentParser:
     from app.extraction.commands import add_commands
 
     add_commands(commands)
+    for command_parser in commands.choices.values():
+        if command_parser.get_default("command_parser") is None:
+            command_parser.set_defaults(command_parser=command_parser)
     return parser
 
 
@@ -280,7 +294,10 @@ def handle_migrate(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extras = parser.parse_known_args(argv)
+    if extras:  # reported by the command's own parser, so `extract` keeps its exit code
+        getattr(args, "command_parser", parser).error(f"unrecognized arguments: {' '.join(extras)}")
     try:
         return int(args.handler(args))
     except CommandError as exc:

@@ -34,22 +34,33 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--output", type=Path, default=None, help="write here instead of stdout")
     parser.add_argument("--pages", default=None, help="only these 1-based pages, e.g. 39-44,50")
     parser.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
+    # Usage errors exit 1 like every other error: 2 already means "some statement not verified".
+    parser.usage_exit_code = EXIT_ERROR
+    parser.set_defaults(command_parser=parser)
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the command; returns the exit code."""
     from app.extraction.choose import EngineConfigError
     from app.extraction.errors import PdfError
+    from app.extraction.pages import PageSpecError, parse_page_spec
     from app.extraction.whisper.errors import WhisperError
 
     fmt = args.format or _format_from_suffix(args.output)
+    if fmt is None:
+        name = args.output.name
+        return _fail(f"cannot tell the format from {name!r}; name it .json, .csv or .xlsx, or use --format")
     if fmt == "xlsx" and args.output is None:
         return _fail("xlsx output needs -o FILE.xlsx")
+    if args.output is not None and (problem := _output_problem(args.output)):
+        return _fail(problem)
     try:
+        pages = (parse_page_spec(args.pages) or None) if args.pages else None
         pdf = args.file.read_bytes()
-        pages = _parse_pages(args.pages) if args.pages else None
-    except (OSError, ValueError) as exc:
-        return _fail(str(exc) if isinstance(exc, ValueError) else f"{args.file}: {exc.strerror}")
+    except PageSpecError as exc:
+        return _fail(f"--pages: {exc}")
+    except OSError as exc:
+        return _fail(f"{args.file}: {exc.strerror or exc}")
     try:
         document = asyncio.run(_extract(pdf, args.file.name, args.engine, pages, _progress(args.quiet)))
     except PdfError as exc:
@@ -62,7 +73,10 @@ def run(args: argparse.Namespace) -> int:
         return _fail(f"{type(exc).__name__}: {exc}")
     payload = _render(document, fmt)
     if args.output:
-        args.output.write_bytes(payload)
+        try:
+            args.output.write_bytes(payload)
+        except OSError as exc:
+            return _fail(f"cannot write {args.output}: {exc.strerror or exc}")
     else:
         sys.stdout.buffer.write(payload)
         sys.stdout.flush()
@@ -75,13 +89,15 @@ async def _extract(pdf: bytes, filename: str, engine: str | None, pages, progres
     from app.core.config import get_settings
     from app.core.logging import configure_logging
     from app.extraction.choose import open_source
-    from app.extraction.pdf import page_count
+    from app.extraction.pdf import check_page_numbers, page_count
     from app.pipeline import run_extraction
     from app.statements.format import DocumentInfo, StatementSet
 
     settings = get_settings()
     configure_logging(settings)  # log lines go to stderr, never into the output on stdout
     count = page_count(pdf, max_pages=settings.max_pdf_pages)
+    if pages:
+        check_page_numbers(pages, count)  # before any engine starts: a typo answers at once
     async with open_source(engine, settings) as source:
         result = await run_extraction(pdf, source=source, progress=progress, pages=pages)
     info = DocumentInfo(filename=filename, sha256=hashlib.sha256(pdf).hexdigest(), page_count=count)
@@ -100,22 +116,22 @@ def _render(document, fmt: str) -> bytes:
     return (document.model_dump_json(indent=2, exclude_none=True) + "\n").encode("utf-8")
 
 
-def _format_from_suffix(output: Path | None) -> str:
+def _format_from_suffix(output: Path | None) -> str | None:
+    """The format an -o name asks for: json without a suffix, None for a suffix we do not write."""
     suffix = output.suffix.lower().lstrip(".") if output else ""
-    return suffix if suffix in FORMATS else "json"
+    if not suffix:
+        return "json"
+    return suffix if suffix in FORMATS else None
 
 
-def _parse_pages(spec: str) -> list[int]:
-    pages: set[int] = set()
-    for part in spec.split(","):
-        first, _, last = part.strip().partition("-")
-        if not first.isdigit() or (last and not last.isdigit()):
-            raise ValueError(f"--pages: {spec!r} is not a list of pages like 39-44,50")
-        start, end = int(first), int(last or first)
-        if start < 1 or end < start:
-            raise ValueError(f"--pages: {part!r} is not a valid page range")
-        pages.update(range(start, end + 1))
-    return sorted(pages)
+def _output_problem(output: Path) -> str | None:
+    """Why -o cannot be written, found before minutes of OCR rather than after."""
+    if output.is_dir():
+        return f"-o {output}: is a directory; give a file name"
+    folder = output.parent
+    if not folder.is_dir():
+        return f"-o {output}: the folder {folder} does not exist"
+    return None
 
 
 def _progress(quiet: bool):

@@ -9,13 +9,19 @@ from fastapi import APIRouter
 from app.analysis import service
 from app.analysis.schemas import DetectionIn, DetectionResult, ParseIn, ParseResult
 from app.core.db import DbSession
+from app.core.openapi import error_responses
 from app.documents.dependencies import DocumentServiceDep, OwnerId
 from app.extraction.local_source import extract_pages, find_candidate_pages
 
 router = APIRouter(tags=["analysis"])
 
 
-@router.post("/detection", response_model=DetectionResult)
+@router.post(
+    "/detection",
+    response_model=DetectionResult,
+    summary="Find the statements in page text or a stored document",
+    responses=error_responses(404),
+)
 async def detect_statements(
     body: DetectionIn, session: DbSession, documents: DocumentServiceDep, owner_id: OwnerId
 ) -> DetectionResult:
@@ -32,7 +38,7 @@ async def detect_statements(
     return DetectionResult(pages_read=[p.page for p in pages], detections=detections)
 
 
-@router.post("/extraction/parse", response_model=ParseResult)
+@router.post("/extraction/parse", response_model=ParseResult, summary="Parse and verify posted page text")
 async def parse_text(body: ParseIn) -> ParseResult:
     """Parse and verify posted page text (any engine's layout text or LLMWhisperer pipe grids)."""
     pages = service.to_page_text(body.pages)

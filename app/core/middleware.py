@@ -31,6 +31,14 @@ QUIET_PATHS = frozenset({"/health", "/health/ready"})
 MULTIPART_ALLOWANCE = 64 * 1024
 
 
+def describe_size(size: int) -> str:
+    """`52428800` → `"50 MB"`, `1000` → `"1000 bytes"`: sizes as a person reads them."""
+    for unit, factor in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
+        if size >= factor:
+            return f"{size / factor:.1f}".removesuffix(".0") + f" {unit}"
+    return f"{size} bytes"
+
+
 def incoming_request_id(scope: Scope) -> str:
     for name, value in scope.get("headers", ()):
         if name == b"x-request-id":
@@ -99,16 +107,19 @@ class RequestContextMiddleware:
 class BodySizeLimitMiddleware:
     """Refuse request bodies over `max_bytes` with 413, counting streamed bytes, not only Content-Length."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, upload_limit_bytes: int | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        # The limit users configure (MAX_UPLOAD_BYTES), which the message names instead of the
+        # slightly larger body limit that leaves room for the multipart framing.
+        self.upload_limit_bytes = upload_limit_bytes or max_bytes
 
     def _too_large(self, scope: Scope) -> Message:
         return error_response(
             scope.get(REQUEST_ID_SCOPE_KEY),
             413,
             "payload_too_large",
-            f"Request body exceeds {self.max_bytes} bytes",
+            f"The request is larger than the upload limit of {describe_size(self.upload_limit_bytes)}.",
             {"limit_bytes": self.max_bytes},
         )
 
@@ -153,7 +164,11 @@ class BodySizeLimitMiddleware:
 
 def install_middleware(app: FastAPI, settings: Settings) -> None:
     # add_middleware wraps: the last one added runs first.
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_upload_bytes + MULTIPART_ALLOWANCE)
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_bytes=settings.max_upload_bytes + MULTIPART_ALLOWANCE,
+        upload_limit_bytes=settings.max_upload_bytes,
+    )
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.statements.format import StatementType
 
@@ -45,8 +45,14 @@ class DocumentFilters(BaseModel):
     status: JobStatus | None = None
     company: str | None = Field(None, max_length=200, description="Case-insensitive part of a company name.")
     type: StatementType | None = Field(None, description="Has a statement of this type.")
-    uploaded_from: date | None = None
-    uploaded_to: date | None = Field(None, description="Inclusive.")
+    uploaded_from: date | None = Field(None, description="Uploaded on or after this day (UTC).")
+    uploaded_to: date | None = Field(None, description="Uploaded on or before this day (UTC).")
+
+    @model_validator(mode="after")
+    def _ordered_dates(self) -> DocumentFilters:
+        if self.uploaded_from and self.uploaded_to and self.uploaded_from > self.uploaded_to:
+            raise ValueError("uploaded_from is after uploaded_to")
+        return self
 
 
 class UploadOptions(BaseModel):

@@ -24,8 +24,10 @@ from starlette.requests import ClientDisconnect, Request
 
 from app.core.errors import PayloadTooLargeError, TieoutError
 from app.documents.schemas import UploadOptions
+from app.extraction.pages import PageSpecError, parse_page_spec
 
 SNIFF_WINDOW = 1024
+FILE_FIELD = "file"
 # Room for the multipart framing and the small fields around the file.
 ENVELOPE_BYTES = 1024 * 1024
 
@@ -128,8 +130,19 @@ class _Collector:
         if b"filename" in options:
             if self.file is not None:
                 raise UploadError("too_many_files", "Send exactly one file per upload.")
+            if self._part.name != FILE_FIELD:
+                raise UploadError(
+                    "file_missing",
+                    f"The file was sent as {self._part.name!r}; send it as the `file` part "
+                    "(curl -F file=@filing.pdf).",
+                )
             self._part.filename = options[b"filename"].decode("utf-8", "replace")
             self.file = self._part
+        elif self._part.name == FILE_FIELD:
+            # curl -F 'file=<x.pdf' sends the bytes as a text field: say so, not "field too large".
+            raise UploadError(
+                "file_missing", "The `file` part is not a file upload; send it with curl -F file=@filing.pdf."
+            )
         elif len(self.fields) >= self.limits.max_fields:
             raise UploadError("too_many_fields", f"At most {self.limits.max_fields} form fields are allowed.")
 
@@ -266,25 +279,14 @@ def content_disposition(filename: str) -> str:
 
 
 KNOWN_FIELDS = frozenset({"engine", "pages"})
-MAX_PAGE_SPEC = 2000
 
 
 def parse_pages(spec: str) -> list[int]:
-    """`"39-44, 50"` → `[39, 40, 41, 42, 43, 44, 50]` (1-based, sorted, unique)."""
-    pages: set[int] = set()
-    for part in spec.replace(" ", "").split(","):
-        if not part:
-            continue
-        first, dash, last = part.partition("-")
-        if not first.isdigit() or (dash and not last.isdigit()):
-            raise UploadError("invalid_pages", f"Cannot read the page range {part!r}; use e.g. 39-44,50.")
-        low, high = int(first), int(last) if dash else int(first)
-        if low < 1 or high < low or high - low >= MAX_PAGE_SPEC:
-            raise UploadError("invalid_pages", f"The page range {part!r} is not valid.")
-        pages.update(range(low, high + 1))
-        if len(pages) > MAX_PAGE_SPEC:
-            raise UploadError("invalid_pages", f"At most {MAX_PAGE_SPEC} pages can be selected.")
-    return sorted(pages)
+    """`"39-44, 50"` → `[39, 40, 41, 42, 43, 44, 50]` (1-based, sorted, unique); 422 if unreadable."""
+    try:
+        return parse_page_spec(spec)
+    except PageSpecError as error:
+        raise UploadError("invalid_pages", str(error)) from error
 
 
 def upload_options(fields: dict[str, str]) -> UploadOptions:

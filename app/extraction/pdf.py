@@ -26,6 +26,7 @@ from app.extraction.errors import (
     PDF_TRUNCATED,
     PdfError,
 )
+from app.extraction.pages import describe_pages
 
 DEFAULT_MAX_PAGES = 2000
 # PDFium keeps global state: one call at a time across the process, whatever the document.
@@ -106,6 +107,6 @@ def check_page_numbers(page_numbers: list[int], count: int) -> None:
     """Raise `PdfError` unless every 1-based page number is within the document."""
     bad = [n for n in page_numbers if not 1 <= n <= count]
     if bad:
-        raise PdfError(
-            PDF_PAGE_OUT_OF_RANGE, f"Page(s) {bad} are outside the document, which has {count} pages."
-        )
+        which = f"Page {bad[0]} is" if len(bad) == 1 else f"Pages {describe_pages(bad)} are"
+        size = "1 page" if count == 1 else f"{count} pages"
+        raise PdfError(PDF_PAGE_OUT_OF_RANGE, f"{which} outside the document, which has {size}.")

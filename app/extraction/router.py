@@ -34,7 +34,7 @@ class CacheCleared(BaseModel):
     runs: int
 
 
-@router.get("/usage", response_model=UsageRead)
+@router.get("/usage", response_model=UsageRead, summary="LLMWhisperer pages billed and saved")
 async def get_usage(
     session: DbSession, since: Annotated[datetime | None, Query(description="ISO time")] = None
 ) -> UsageRead:
@@ -56,7 +56,7 @@ async def get_usage(
     )
 
 
-@router.delete("/admin/text-cache", response_model=CacheCleared)
+@router.delete("/admin/text-cache", response_model=CacheCleared, summary="Clear the page-text cache")
 async def delete_text_cache(
     session: DbSession,
     sha256: Annotated[str | None, Query(pattern=SHA256)] = None,

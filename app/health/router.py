@@ -14,6 +14,7 @@ from app import __version__
 from app.core.config import Settings
 from app.core.db import current_revisions
 from app.core.errors import ServiceUnavailableError
+from app.core.openapi import error_responses
 from app.jobs.registry import latest_heartbeat_age
 
 log = structlog.get_logger("tieout.health")
@@ -34,7 +35,7 @@ class Readiness(BaseModel):
     checks: dict[str, str]
 
 
-@router.get("/health", response_model=Liveness)
+@router.get("/health", response_model=Liveness, summary="Liveness: the process answers")
 async def get_liveness() -> Liveness:
     """The process is up and serving HTTP; touches nothing else."""
     return Liveness(status="ok", version=__version__)
@@ -67,7 +68,12 @@ async def _run_check(name: str, check: object) -> str:
         return f"unreachable ({type(exc).__name__})"
 
 
-@router.get("/health/ready", response_model=Readiness, responses={503: {"description": "Not ready"}})
+@router.get(
+    "/health/ready",
+    response_model=Readiness,
+    summary="Readiness: database, migrations and worker",
+    responses=error_responses(503),
+)
 async def get_readiness(request: Request) -> Readiness:
     """Ready to do work: database reachable, schema at head, a worker heartbeat fresh when one is expected."""
     state = request.app.state

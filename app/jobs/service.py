@@ -22,6 +22,7 @@ from app.jobs.models import FINAL_STATUSES, Job
 from app.jobs.schemas import JobEvent, JobFilters, JobPage, JobRead
 
 KEEPALIVE_SECONDS = 15.0
+MAX_JOB_ID = 2**63 - 1
 
 
 def encode_cursor(job_id: int) -> str:
@@ -29,10 +30,15 @@ def encode_cursor(job_id: int) -> str:
 
 
 def decode_cursor(cursor: str) -> int:
+    """The job id a cursor continues after; 422 (like every list) for anything this API never made."""
     try:
-        return int(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode())
-    except ValueError as exc:
-        raise TieoutError("invalid_cursor", "The cursor is not one this API returned.", 400) from exc
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
+    except ValueError:
+        text = ""
+    # Only what encode_cursor writes: a positive bigint, so the query can never overflow the column.
+    if not (text.isascii() and text.isdigit() and len(text) <= 19 and 1 <= int(text) <= MAX_JOB_ID):
+        raise TieoutError("invalid_cursor", "The cursor is not one this API returned.", 422)
+    return int(text)
 
 
 class JobService:
@@ -47,7 +53,7 @@ class JobService:
     async def _get(self, session: AsyncSession, job_id: int, owner_id: uuid.UUID | None) -> Job:
         job = (await session.execute(self._owned(owner_id).where(Job.id == job_id))).scalar_one_or_none()
         if job is None:
-            raise NotFoundError("job_not_found", "Job not found")
+            raise NotFoundError("job_not_found", "No job with this id.")
         return job
 
     async def get_job(self, session: AsyncSession, job_id: int, *, owner_id: uuid.UUID | None) -> JobRead:

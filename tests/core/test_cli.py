@@ -44,6 +44,27 @@ class TestHelp:
             main([])
         assert exited.value.code == 2
 
+    @pytest.mark.parametrize(
+        ("argv", "first_words"),
+        [
+            (["serve", "--bogus"], "tieout serve: error: unrecognized arguments: --bogus"),
+            (["migrate", "--down"], "tieout migrate: error: argument --down: expected one argument"),
+            (
+                ["cache", "clear", "--engine", "x"],
+                "tieout cache clear: error: argument --engine: invalid choice",
+            ),
+            (["nope"], "tieout: error: argument COMMAND: invalid choice: 'nope'"),
+        ],
+    )
+    def test_usage_errors_are_one_line_pointing_at_help(
+        self, argv: list[str], first_words: str, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        with pytest.raises(SystemExit) as exited:
+            main(argv)
+        assert exited.value.code == 2
+        [line] = capsys.readouterr().err.strip().splitlines()
+        assert line.startswith(first_words) and line.endswith("--help)")
+
 
 class TestFailures:
     def test_bad_setting_is_one_line_and_exit_1(self) -> None:

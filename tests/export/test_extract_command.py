@@ -87,3 +87,42 @@ def test_errors_are_one_line_and_exit_1(args, message, filing, tmp_path, capsys)
     assert main(["extract", *argv, "--engine", "local", "--quiet"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and message in err[0]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        pytest.param(["-o", "{tmp}/out.docx"], "cannot tell the format from 'out.docx'", id="unknown suffix"),
+        pytest.param(["-o", "{tmp}"], "is a directory", id="output is a folder"),
+        pytest.param(["-o", "{tmp}/missing/out.xlsx"], "does not exist", id="output folder missing"),
+        pytest.param(["--format", "pdf"], "invalid choice: 'pdf'", id="unknown format"),
+        pytest.param(["--colour", "red"], "unrecognized arguments: --colour", id="unknown option"),
+        pytest.param(["--pages", "²"], "Cannot read the page range", id="non-ASCII digit"),
+        pytest.param(["--pages", "1-99999999999"], "too large", id="page number too large"),
+        pytest.param(["--pages", "1-100000"], "At most 2000 pages", id="range too long"),
+        pytest.param(
+            ["--pages", "2-9"], "Pages 2-9 are outside the document, which has 1 page.", id="outside"
+        ),
+    ],
+)
+def test_bad_arguments_are_one_line_and_exit_1_before_any_work(args, message, filing, tmp_path, capsys):
+    argv = [a.format(tmp=tmp_path) for a in args]
+    with_exit = _exit_code(["extract", str(filing), "--engine", "local", *argv])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert with_exit == 1, err
+    assert len(err) == 1 and message in err[0], err  # one line: no usage block, no progress bar
+    assert err[0].startswith("tieout extract: error: ")
+
+
+def test_an_unwritable_output_is_one_line_not_a_traceback(filing, capsys):
+    assert main(["extract", str(filing), "--engine", "local", "--quiet", "-o", "/proc/out.json"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("tieout extract: error: cannot write /proc/out.json")
+
+
+def _exit_code(argv: list[str]) -> int:
+    """`main`'s exit code, also when argparse exits for a usage error."""
+    try:
+        return main(argv)
+    except SystemExit as exited:
+        return int(exited.code or 0)

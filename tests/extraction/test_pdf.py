@@ -82,7 +82,9 @@ class TestSourceValidates:
         assert raised.value.code == errors.PDF_TRUNCATED
 
     def test_page_out_of_range(self) -> None:
-        with pytest.raises(PdfError, match=r"\[0, 3\] are outside the document, which has 2 pages") as raised:
+        with pytest.raises(
+            PdfError, match=r"Pages 0, 3 are outside the document, which has 2 pages\."
+        ) as raised:
             extract_pages(pdfs.text_pdf(pages=2), [0, 1, 3])
         assert raised.value.code == errors.PDF_PAGE_OUT_OF_RANGE
 

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import uuid
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
 from app.statements.format import Statement, StatementSet
 from app.statements.service import replace_statements
 from tests.documents.conftest import make_pdf
 from tests.statements.samples import balance_sheet, income_statement
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @pytest.fixture
@@ -139,3 +143,40 @@ class TestDocumentFiltersByStatements:
         assert await ids(company="APPLE") == {apple["id"]}
         assert await ids(company="apple", type="balance_sheet") == set()
         assert await ids() == {nvidia["id"], apple["id"], empty["id"]}
+
+
+class TestDocumentStatementsDownload:
+    async def test_csv_is_the_file_tieout_extract_writes(
+        self, client: httpx.AsyncClient, store: async_sessionmaker[AsyncSession]
+    ) -> None:
+        document = await upload(client)
+        await save(store, document["id"], [income_statement(), balance_sheet()])
+        response = await client.get(
+            f"/api/v1/documents/{document['id']}/statements", params={"format": "csv"}
+        )
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/csv")
+        assert 'filename="nvidia-10k-fy2020-statements.csv"' in response.headers["content-disposition"]
+        rows = list(csv.DictReader(io.StringIO(response.text)))
+        revenue = [(r["period_end"], r["value"]) for r in rows if r["label"] == "Revenue"]
+        assert revenue == [("2020-01-26", "10918"), ("2019-01-27", "11716")]
+
+    async def test_xlsx_is_a_workbook_with_a_sheet_per_statement(
+        self, client: httpx.AsyncClient, store: async_sessionmaker[AsyncSession]
+    ) -> None:
+        document = await upload(client)
+        await save(store, document["id"], [income_statement(), balance_sheet()])
+        response = await client.get(f"/api/v1/documents/{document['id']}/statements?format=xlsx")
+        assert response.status_code == 200
+        assert response.headers["content-type"] == XLSX
+        book = load_workbook(io.BytesIO(response.content))
+        assert book.sheetnames == ["Income Statement", "Balance Sheet", "Checks", "Sources"]
+        assert book["Income Statement"]["B6"].value == 10918
+
+    async def test_unknown_format_is_422(self, client: httpx.AsyncClient) -> None:
+        document = await upload(client)
+        response = await client.get(
+            f"/api/v1/documents/{document['id']}/statements", params={"format": "pdf"}
+        )
+        assert response.status_code == 422
+        assert response.json()["error"]["details"][0]["loc"] == ["query", "format"]
