@@ -23,6 +23,7 @@ from app import __version__
 from app.api import include_routers
 from app.core.config import Settings, get_settings
 from app.core.db import create_engine, create_sessionmaker, head_revisions, migrate
+from app.core.docs import install_offline_docs
 from app.core.errors import install_error_handlers
 from app.core.http import create_http_client
 from app.core.logging import configure_logging
@@ -174,6 +175,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         summary="Financial-statement PDFs to verified, structured data.",
         lifespan=lifespan,
+        docs_url=None,  # served by install_offline_docs, without a CDN
+        redoc_url=None,
         form_limits={
             "max_fields": settings.max_form_fields,
             "max_part_size": settings.max_form_part_bytes,
@@ -184,4 +187,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     install_middleware(app, settings)
     include_routers(app)
+    install_offline_docs(app)
     return app
