@@ -87,9 +87,22 @@ async def handle_validation_error(request: Request, exc: Exception) -> JSONRespo
     assert isinstance(exc, RequestValidationError)
     # Echoing "input" back could repeat a password or a token; loc, msg and type are enough.
     details = [{"loc": e["loc"], "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
-    return error_response(
-        request_id_of(request), 422, "validation_error", "Request validation failed", details
-    )
+    message = validation_message(details)
+    return error_response(request_id_of(request), 422, "validation_error", message, details)
+
+
+def validation_message(details: list[dict[str, Any]]) -> str:
+    """One line naming the first bad field: "Invalid query parameter 'limit': Input should be ...".
+
+    The full list stays in `details`; the message says where to look without reading it."""
+    if not details:
+        return "Request validation failed."
+    where, *path = [str(part) for part in details[0]["loc"]] or ["request"]
+    kind = {"query": "query parameter", "path": "path parameter", "header": "header", "body": "body field"}
+    field = ".".join(path)
+    place = f"{kind.get(where, where)} '{field}'" if field else kind.get(where, where)
+    more = f" (and {len(details) - 1} more)" if len(details) > 1 else ""
+    return f"Invalid {place}: {details[0]['msg']}{more}."
 
 
 def is_database_unavailable(exc: BaseException) -> bool:

@@ -86,7 +86,19 @@ class TestErrorBody:
                 "type": "int_parsing",
             }
         ]
+        assert error["message"] == (
+            "Invalid body field 'count': Input should be a valid integer, "
+            "unable to parse string as an integer."
+        )
         assert "hunter2" not in response.text
+
+    async def test_validation_message_names_the_first_bad_query_parameter(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        response = await client.get("/api/v1/documents", params={"limit": "lots", "status": "bogus"})
+        assert response.status_code == 422
+        message = error_of(response)["message"]
+        assert message.startswith("Invalid query parameter '") and "(and 1 more)" in message, message
 
     @pytest.mark.parametrize(
         ("path", "status", "code"),
