@@ -113,7 +113,8 @@ def _render(document, fmt: str) -> bytes:
         from app.export.xlsx import statements_to_xlsx
 
         return statements_to_xlsx(document)
-    return (document.model_dump_json(indent=2, exclude_none=True) + "\n").encode("utf-8")
+    # Every field, nulls included: the same document the API returns (docs/statement-format.md).
+    return (document.model_dump_json(indent=2) + "\n").encode("utf-8")
 
 
 def _format_from_suffix(output: Path | None) -> str | None:

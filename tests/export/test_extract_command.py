@@ -11,6 +11,7 @@ import pytest
 from openpyxl import load_workbook
 
 from app.cli import main
+from app.statements.format import Item, Statement
 from tests.pdfs import income_statement, statement_pdf, text_pdf
 
 
@@ -31,6 +32,15 @@ def test_json_to_stdout_with_every_value_and_exit_0(filing, capsysbinary):
     assert rows["Revenue"] == ["10918", "11716", "9714"]
     assert rows["Interest expense"] == ["-52", "-58", "-61"]
     assert rows["Restructuring and other charges"] == ["0", "12", "0"]
+
+
+def test_json_has_every_field_of_the_contract_nulls_included(filing, capsysbinary):
+    """The CLI writes the same document as the API: absent values are null, never missing keys."""
+    assert main(["extract", str(filing), "--engine", "local", "--quiet"]) == 0
+    [statement] = json.loads(capsysbinary.readouterr().out)["statements"]
+    assert set(statement) == set(Statement.model_fields)
+    for item in statement["items"]:
+        assert set(item) == set(Item.model_fields), item["label"]
 
 
 def test_csv_has_one_row_per_line_and_column(filing, tmp_path):
