@@ -27,6 +27,7 @@ from app.documents.blobs import BlobStore, FolderBlobStore, PostgresBlobStore
 from app.documents.models import Document, IdempotencyKey
 from app.documents.schemas import DocumentFilters, DocumentPage, DocumentRead, UploadAccepted, UploadOptions
 from app.documents.upload import ReceivedUpload, UploadError, UploadLimits, not_a_pdf, sanitize_filename
+from app.extraction.choose import EngineConfigError, resolve_engine
 from app.extraction.errors import PDF_NOT_PDF, PdfError
 from app.extraction.pdf import check_page_numbers, page_count
 from app.jobs.models import Job
@@ -116,6 +117,7 @@ class DocumentService:
     ) -> UploadAnswer:
         """Store blob, document and extraction job (flushed, not committed); replay a known key."""
         filename = sanitize_filename(upload.filename)
+        self._check_engine(options.engine)
         if idempotency_key is not None:
             request_hash = _request_hash(upload.sha256, filename, options)
             replay = await _claim_idempotency_key(
@@ -153,6 +155,14 @@ class DocumentService:
         if idempotency_key is not None:
             await _store_idempotent_answer(session, owner_id, idempotency_key, answer)
         return answer
+
+    def _check_engine(self, engine: str | None) -> None:
+        """Refuse at once an engine this deployment cannot run (LLMWhisperer without its key), rather
+        than accept the upload and fail its job."""
+        try:
+            resolve_engine(engine, self.settings)
+        except EngineConfigError as error:
+            raise TieoutError("engine_unavailable", f"Cannot use this engine: {error}.", 422) from error
 
     async def _count_pages(self, data: bytes, options: UploadOptions) -> int:
         # PDFium is C code holding a process-wide lock: keep it off the event loop.
@@ -204,6 +214,7 @@ class DocumentService:
         """Queue a new extraction of a stored document; its statements are replaced when the job ends."""
         if document.status in ("pending", "running"):
             raise ConflictError("document_busy", "The document's extraction is still running.")
+        self._check_engine(engine)
         job_id = await enqueue(
             session,
             EXTRACT_TASK,

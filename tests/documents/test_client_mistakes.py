@@ -109,3 +109,33 @@ class TestListFilters:
     async def test_a_one_day_range_is_fine(self, client: httpx.AsyncClient) -> None:
         params = {"uploaded_from": "2026-11-24", "uploaded_to": "2026-11-24"}
         assert (await client.get("/api/v1/documents", params=params)).status_code == 200
+
+
+class TestEngine:
+    """The test profile has no LLMWHISPERER_API_KEY: asking for that engine is refused at once,
+    rather than accepted and failed later by the worker."""
+
+    async def test_upload_asking_for_an_engine_without_its_key_is_422_and_stores_nothing(
+        self, client: httpx.AsyncClient, upload: Upload
+    ) -> None:
+        response = await upload(make_pdf(2), engine="llmwhisperer")
+        assert response.status_code == 422
+        error = error_of(response)
+        assert error["code"] == "engine_unavailable"
+        assert "LLMWHISPERER_API_KEY" in error["message"]
+        assert (await client.get("/api/v1/documents")).json()["items"] == []
+        assert (await client.get("/api/v1/jobs")).json()["items"] == []
+
+    async def test_reprocess_with_an_engine_without_its_key_is_422(
+        self, client: httpx.AsyncClient, upload: Upload
+    ) -> None:
+        accepted = (await upload(make_pdf(2), engine="local")).json()
+        assert (await client.post(f"/api/v1/jobs/{accepted['job_id']}/cancel")).status_code == 200
+        document_id = accepted["document"]["id"]
+        response = await client.post(
+            f"/api/v1/documents/{document_id}/reprocess", json={"engine": "llmwhisperer"}
+        )
+        assert response.status_code == 422
+        assert error_of(response)["code"] == "engine_unavailable"
+        document = (await client.get(f"/api/v1/documents/{document_id}")).json()
+        assert document["job_id"] == accepted["job_id"] and document["engine"] == "local"

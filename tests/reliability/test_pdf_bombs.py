@@ -22,6 +22,7 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi import FastAPI
+from pydantic import SecretStr
 
 from app.core.config import Settings
 from tests.fakes.whisper_server import FakeWhisperServer
@@ -141,19 +142,32 @@ async def test_giant_page_or_image_ends_clearly_and_the_worker_goes_on(
     assert (await client.get(f"/api/v1/jobs/{normal}")).json()["status"] == "succeeded"
 
 
-async def test_bomb_sent_to_llmwhisperer_fails_in_the_sandbox_before_anything_is_billed(
-    client: httpx.AsyncClient, workers: Workers
-) -> None:
-    """The cheap pass that picks the pages to send parses the PDF with PDFium: it runs in the
-    sandbox too, so the bomb fails its own job on the memory limit, nothing is submitted (or billed),
-    and the worker process stays small and serves on."""
-    key = "bomb-test-key"
-    with FakeWhisperServer(api_keys={key}) as whisper:
+WHISPER_KEY = "bomb-test-key"
+
+
+class TestBombForLLMWhisperer:
+    @pytest.fixture
+    def whisper(self) -> Iterator[FakeWhisperServer]:
+        with FakeWhisperServer(api_keys={WHISPER_KEY}) as server:
+            yield server
+
+    @pytest.fixture
+    def app_settings(self, app_settings: Settings, whisper: FakeWhisperServer) -> Settings:
+        return app_settings.model_copy(
+            update={"llmwhisperer_api_key": SecretStr(WHISPER_KEY), "llmwhisperer_base_url": whisper.base_url}
+        )
+
+    async def test_bomb_sent_to_llmwhisperer_fails_in_the_sandbox_before_anything_is_billed(
+        self, client: httpx.AsyncClient, workers: Workers, whisper: FakeWhisperServer
+    ) -> None:
+        """The cheap pass that picks the pages to send parses the PDF with PDFium: it runs in the
+        sandbox too, so the bomb fails its own job on the memory limit, nothing is submitted (or
+        billed), and the worker process stays small and serves on."""
         worker = workers.spawn(
             worker_concurrency=1,
             sandbox_memory_bytes=SANDBOX_MEMORY,
             job_timeout_seconds=JOB_TIMEOUT,
-            llmwhisperer_api_key=key,
+            llmwhisperer_api_key=WHISPER_KEY,
             llmwhisperer_base_url=whisper.base_url,
         )
         bomb, _ = await upload(client, flate_bomb(), engine="llmwhisperer")
