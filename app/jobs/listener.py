@@ -16,6 +16,8 @@ import asyncpg
 import structlog
 from sqlalchemy.engine import URL
 
+from app.jobs.connections import asyncpg_dsn
+
 log = structlog.get_logger("tieout.jobs")
 
 
@@ -45,7 +47,7 @@ class Listener:
         application_name: str,
         check_interval: float = 1.0,
     ) -> None:
-        self.dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self.dsn = asyncpg_dsn(url)
         self.channels = channels
         self.on_connect = on_connect
         self.application_name = application_name

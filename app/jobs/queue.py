@@ -1,13 +1,17 @@
-"""All queue SQL in one place: enqueue, claim, heartbeat, complete, fail, retry, cancel, release.
+"""All queue SQL in one place: enqueue, claim, heartbeat, reap, complete, fail, retry, cancel, release.
 
 Every function takes `conn`, an `AsyncSession` or `AsyncConnection`, and runs in the caller's
-transaction: the caller commits. Invariants kept by the SQL itself:
+transaction: the caller commits. The worker's hot path (`claim_direct`, `complete_many_direct`,
+`complete_and_claim_direct`: a batch's successes and the claim of the slots they free in one
+statement) runs the same SQL on a bare asyncpg connection in autocommit mode, skipping SQLAlchemy's
+per-call work; asyncpg prepares each statement once per connection. Invariants kept by the SQL itself:
 
 - a claim is one statement: rows picked with `FOR UPDATE SKIP LOCKED` in materialized CTEs (so the
   UPDATE can never touch more rows than the LIMIT), `attempts` counted, lease owner/expiry set and
   a new random `fence` drawn in the same UPDATE;
 - a running job whose lease expired is claimable by the same statement (recovery time = lease);
-  one that has used up its attempts, or was asked to cancel, is finished there instead of re-run;
+  one that has used up its attempts, or was asked to cancel, is never claimed again: `reap_expired`
+  (every worker's heartbeat, and each drain) finishes it instead;
 - every write on behalf of a claimed job matches `(id, fence, status = 'running')`; the caller checks
   the row count (`require_rows`) and stops with `LeaseLost` when it is not the owner any more;
 - NOTIFY is sent in the same transaction as the row change, so it is delivered only at commit.
@@ -21,8 +25,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import TextClause, text
 
+from app.jobs.connections import DirectStatement
 from app.jobs.fencing import Fence, require_rows
 
 JOBS_CHANNEL = "tieout_jobs"
@@ -123,42 +128,34 @@ async def enqueue_many(
     return [int(row[0]) for row in result]
 
 
-_CLAIM = text("""
-    WITH reaped AS (
-        -- Expired leases with no attempt left (or a cancel pending) end here instead of re-running.
-        UPDATE jobs SET
-            status = CASE WHEN cancel_requested THEN 'cancelled' ELSE 'failed' END,
-            error = CASE WHEN cancel_requested THEN error ELSE jsonb_build_object(
-                'code', 'worker_died', 'type', 'LeaseExpired',
-                'message', 'worker died during attempt') END,
-            history = history || jsonb_build_array(jsonb_build_object(
-                'attempt', attempts, 'event', 'lease_expired', 'owner', lease_owner, 'at', now())),
-            lease_owner = NULL, lease_expires_at = NULL, finished_at = now(), updated_at = now()
-        WHERE id IN (
-            SELECT id FROM jobs
-            WHERE status = 'running' AND lease_expires_at < now()
-              AND (attempts >= max_attempts OR cancel_requested)
-            FOR UPDATE SKIP LOCKED)
-        RETURNING id
-    ),
+# The claim in two parts, the CTEs that pick rows and the UPDATE that leases them, so that
+# `complete_and_claim_direct` can put a completion in front of the same claim.
+#
+# `{limit}` is written into the SQL, not bound: with `LIMIT $1` PostgreSQL cannot cost a generic
+# plan and plans this statement anew at every call (more than its execution costs); with a constant
+# a prepared claim keeps its plan. So there is one statement per batch size (`_claim_statements`).
+# `{not_completing}` keeps the rows a combined statement completes out of `expired`.
+_CLAIM_PICK = """
     expired AS MATERIALIZED (
         SELECT id FROM jobs
         WHERE status = 'running' AND lease_expires_at < now()
-          AND attempts < max_attempts AND NOT cancel_requested
+          AND attempts < max_attempts AND NOT cancel_requested{not_completing}
         ORDER BY lease_expires_at
-        LIMIT :limit
+        LIMIT {limit}
         FOR UPDATE SKIP LOCKED
     ),
     ready AS MATERIALIZED (
         SELECT id FROM jobs
         WHERE status = 'pending' AND run_after <= now()
         ORDER BY priority DESC, run_after, id
-        LIMIT :limit
+        LIMIT {limit}
         FOR UPDATE SKIP LOCKED
     ),
     picked AS MATERIALIZED (
-        SELECT id FROM expired UNION ALL SELECT id FROM ready LIMIT :limit
+        SELECT id FROM expired UNION ALL SELECT id FROM ready LIMIT {limit}
     )
+"""
+_CLAIM_UPDATE = """
     UPDATE jobs AS j SET
         status = 'running',
         attempts = j.attempts + 1,
@@ -175,20 +172,77 @@ _CLAIM = text("""
     FROM picked
     WHERE j.id = picked.id
     RETURNING j.id, j.type, j.args, j.attempts, j.max_attempts, j.fence, j.priority
-""")
+"""
+_CLAIM_SQL = "WITH" + _CLAIM_PICK.replace("{not_completing}", "") + _CLAIM_UPDATE
+
+_claim_statements: dict[int, tuple[TextClause, DirectStatement]] = {}
+
+
+def _claim_statement(limit: int) -> tuple[TextClause, DirectStatement]:
+    limit = max(1, int(limit))
+    if limit not in _claim_statements:
+        statement = text(_CLAIM_SQL.replace("{limit}", str(limit)))
+        _claim_statements[limit] = (statement, DirectStatement.of(statement))
+    return _claim_statements[limit]
+
+
+def _claimed(rows: Iterable[Any]) -> list[ClaimedJob]:
+    """Claimed rows (SQLAlchemy rows or asyncpg records, by position) in priority order."""
+    jobs = []
+    for job_id, task_name, args, attempts, max_attempts, fence, priority in rows:
+        args = args if isinstance(args, dict) else json.loads(args)
+        jobs.append(ClaimedJob(job_id, task_name, args, attempts, max_attempts, fence, priority))
+    jobs.sort(key=lambda job: (-job.priority, job.id))  # RETURNING has no order of its own
+    return jobs
 
 
 async def claim(conn: Any, owner: str, *, limit: int = 1, lease_seconds: float = 30.0) -> list[ClaimedJob]:
     """Lease up to `limit` runnable jobs (pending and due, or running with an expired lease) to `owner`."""
-    result = await conn.execute(_CLAIM, {"owner": owner, "limit": limit, "lease": float(lease_seconds)})
-    jobs = []
-    for row in result:
-        args = row.args if isinstance(row.args, dict) else json.loads(row.args)
-        jobs.append(
-            ClaimedJob(row.id, row.type, args, row.attempts, row.max_attempts, row.fence, row.priority)
-        )
-    jobs.sort(key=lambda job: (-job.priority, job.id))  # RETURNING has no order of its own
-    return jobs
+    statement, _ = _claim_statement(limit)
+    return _claimed(await conn.execute(statement, {"owner": owner, "lease": float(lease_seconds)}))
+
+
+async def claim_direct(
+    conn: Any, owner: str, *, limit: int = 1, lease_seconds: float = 30.0
+) -> list[ClaimedJob]:
+    """`claim` on an asyncpg connection in autocommit mode: the claim commits on its own."""
+    _, direct = _claim_statement(limit)
+    return _claimed(await direct.fetch(conn, {"owner": owner, "lease": float(lease_seconds)}))
+
+
+_REAP = text("""
+    UPDATE jobs SET
+        status = CASE WHEN cancel_requested THEN 'cancelled' ELSE 'failed' END,
+        error = CASE WHEN cancel_requested THEN error ELSE jsonb_build_object(
+            'code', 'worker_died', 'type', 'LeaseExpired',
+            'message', 'worker died during attempt') END,
+        history = history || jsonb_build_array(jsonb_build_object(
+            'attempt', attempts, 'event', 'lease_expired', 'owner', lease_owner, 'at', now())),
+        lease_owner = NULL, lease_expires_at = NULL, finished_at = now(), updated_at = now()
+    WHERE id IN (
+        SELECT id FROM jobs
+        WHERE status = 'running' AND lease_expires_at < now()
+          AND (attempts >= max_attempts OR cancel_requested)
+        FOR UPDATE SKIP LOCKED)
+    RETURNING id
+""")
+
+
+async def reap_expired(conn: Any) -> list[int]:
+    """Finish expired leases that must not run again: failed (no attempt left) or cancelled; their ids.
+
+    Maintenance, not part of the claim: it would cost every claim a second UPDATE for rows that are
+    rare (a worker died on a job's last attempt), and such a job waits at most one heartbeat longer.
+    """
+    return [int(row[0]) for row in await conn.execute(_REAP)]
+
+
+_REAP_DIRECT = DirectStatement.of(_REAP)
+
+
+async def reap_expired_direct(conn: Any) -> list[int]:
+    """`reap_expired` on an asyncpg connection in autocommit mode."""
+    return [int(row[0]) for row in await _REAP_DIRECT.fetch(conn, {})]
 
 
 _RENEW = text("""
@@ -222,14 +276,15 @@ _COMPLETE = text("""
     WHERE id = :id AND fence = :fence AND status = 'running'
 """)
 
-_COMPLETE_MANY = text("""
+_COMPLETE_MANY_SQL = """
     UPDATE jobs AS j SET status = 'succeeded', result = CAST(d.result AS jsonb), progress = 100,
         error = NULL, lease_owner = NULL, lease_expires_at = NULL, finished_at = now(), updated_at = now()
     FROM unnest(CAST(:ids AS bigint[]), CAST(:fences AS bigint[]), CAST(:results AS text[]))
         AS d(id, fence, result)
     WHERE j.id = d.id AND j.fence = d.fence AND j.status = 'running'
     RETURNING j.id
-""")
+"""
+_COMPLETE_MANY = text(_COMPLETE_MANY_SQL)
 
 
 async def complete(conn: Any, lease: Fence, result: Any = None) -> None:
@@ -238,17 +293,61 @@ async def complete(conn: Any, lease: Fence, result: Any = None) -> None:
     require_rows(res.rowcount, lease)
 
 
+_COMPLETE_MANY_DIRECT = DirectStatement.of(_COMPLETE_MANY)
+
+
+def _complete_many_params(items: Sequence[tuple[Fence, Any]]) -> dict[str, list[Any]]:
+    return {
+        "ids": [f.job_id for f, _ in items],
+        "fences": [f.token for f, _ in items],
+        "results": ["null" if r is None else _json(r) for _, r in items],
+    }
+
+
 async def complete_many(conn: Any, items: Sequence[tuple[Fence, Any]]) -> set[int]:
     """Mark many jobs succeeded in one statement; the ids whose lease was still current."""
     if not items:
         return set()
-    params = {
-        "ids": [f.job_id for f, _ in items],
-        "fences": [f.token for f, _ in items],
-        "results": [_json(r) for _, r in items],
-    }
-    result = await conn.execute(_COMPLETE_MANY, params)
-    return {int(row.id) for row in result}
+    result = await conn.execute(_COMPLETE_MANY, _complete_many_params(items))
+    return {int(row[0]) for row in result}
+
+
+async def complete_many_direct(conn: Any, items: Sequence[tuple[Fence, Any]]) -> set[int]:
+    """`complete_many` on an asyncpg connection in autocommit mode: it commits on its own."""
+    if not items:
+        return set()
+    return {int(row[0]) for row in await _COMPLETE_MANY_DIRECT.fetch(conn, _complete_many_params(items))}
+
+
+# One round trip and one commit where a worker would make two: the successes of a batch and the claim
+# of the slots they free. `completed` is read first, so its UPDATE runs before the claim's; a row it
+# completes is kept out of `expired` (even if its lease ran out), so no row is written twice.
+_COMPLETE_AND_CLAIM_SQL = f"""
+    WITH completed AS ({_COMPLETE_MANY_SQL}),
+    {_CLAIM_PICK.replace("{not_completing}", " AND id <> ALL(CAST(:ids AS bigint[]))")},
+    claimed AS ({_CLAIM_UPDATE})
+    SELECT true AS completed, id, NULL::text, NULL::jsonb, NULL::integer, NULL::integer, NULL::bigint,
+        NULL::smallint
+    FROM completed
+    UNION ALL
+    SELECT false, id, type, args, attempts, max_attempts, fence, priority FROM claimed
+"""
+
+_complete_and_claim_statements: dict[int, DirectStatement] = {}
+
+
+async def complete_and_claim_direct(
+    conn: Any, items: Sequence[tuple[Fence, Any]], owner: str, *, limit: int, lease_seconds: float
+) -> tuple[set[int], list[ClaimedJob]]:
+    """`complete_many_direct` and `claim_direct` in one statement: (ids completed, jobs claimed)."""
+    limit = max(1, int(limit))
+    if limit not in _complete_and_claim_statements:
+        sql = _COMPLETE_AND_CLAIM_SQL.replace("{limit}", str(limit))
+        _complete_and_claim_statements[limit] = DirectStatement.of(text(sql))
+    params = {**_complete_many_params(items), "owner": owner, "lease": float(lease_seconds)}
+    rows = await _complete_and_claim_statements[limit].fetch(conn, params)
+    completed = {int(row[1]) for row in rows if row[0]}
+    return completed, _claimed(tuple(row)[1:] for row in rows if not row[0])
 
 
 _FAIL = text("""

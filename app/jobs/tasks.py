@@ -97,8 +97,9 @@ class TaskContext:
         self.http = http  # the process's shared httpx.AsyncClient, when the worker was given one
         self.completed = False
         self.stop_reason: str | None = None
-        self._handler: asyncio.Task[Any] | None = None
-        self._cancel = asyncio.Event()
+        self._task: asyncio.Task[Any] | None = None  # the task running the handler, while it runs
+        self._cancels_sent = 0
+        self._cancel: asyncio.Event | None = None  # made on first use: most jobs are never cancelled
         self._progress_task: asyncio.Task[None] | None = None
         self._pending_progress: tuple[int, str | None] | None = None
 
@@ -116,19 +117,25 @@ class TaskContext:
 
     @property
     def cancel_requested(self) -> bool:
-        return self._cancel.is_set()
+        return self._cancel is not None and self._cancel.is_set()
 
     def stop(self, reason: str) -> None:
         """Cancel the running handler: `cancelled` (asked by a user), `lease_lost`, `shutdown`, `timeout`."""
         if self.stop_reason is None or reason == "cancelled":
             self.stop_reason = reason
         if reason == "cancelled":
-            self._cancel.set()
-        if self._handler is not None:
-            self._handler.cancel()
+            self._cancelled_event().set()
+        if self._task is not None:
+            self._task.cancel()
+            self._cancels_sent += 1
 
     async def wait_cancelled(self) -> None:
-        await self._cancel.wait()
+        await self._cancelled_event().wait()
+
+    def _cancelled_event(self) -> asyncio.Event:
+        if self._cancel is None:
+            self._cancel = asyncio.Event()
+        return self._cancel
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -178,31 +185,45 @@ class Outcome:
     value: Any = None
 
 
-async def execute(spec: TaskSpec | None, ctx: TaskContext, *, default_timeout: float) -> Outcome:
-    """Run the handler as its own task, bounded by its timeout; never raises for the handler's sake."""
+async def run_handler(
+    spec: TaskSpec | None, ctx: TaskContext, *, timeout_seconds: float, task: asyncio.Task[Any] | None = None
+) -> Outcome:
+    """Run the handler in the current task (`task`, when the caller has it at hand); how it ended.
+
+    Never raises for the handler's sake. `ctx.stop()` cancels this task while the handler runs (and
+    only then); the worker's shared deadline check calls `ctx.stop("timeout")` after
+    `timeout_seconds`, so there is no timer per job.
+    """
     if spec is None:
         return Outcome("error", TerminalError(f"no task registered as {ctx.job.type!r}"))
-    timeout = spec.timeout_seconds or default_timeout
-    handler = ctx._handler = asyncio.create_task(spec.handler(ctx))
-    try:
-        done, _ = await asyncio.wait({handler}, timeout=timeout)
-    except asyncio.CancelledError:
-        handler.cancel()
-        raise
-    if not done:
-        ctx.stop("timeout")
-        await asyncio.wait({handler}, timeout=5.0)
-        if not handler.done():
-            return Outcome("abandoned")
-    if handler.cancelled():
-        if ctx.stop_reason == "timeout":
-            return Outcome("error", JobTimeoutError(f"timed out after {timeout:g}s"))
-        if ctx.stop_reason is None:
-            return Outcome("error", JobError("the handler cancelled itself"))
+    if ctx.stop_reason is not None:  # stopped before it started
         return Outcome(ctx.stop_reason)
-    error = handler.exception()
-    if isinstance(error, LeaseLost):
+    task = ctx._task = task or asyncio.current_task()
+    assert task is not None
+    try:
+        value = await spec.handler(ctx)
+    except asyncio.CancelledError:
+        if not _detach(ctx, task):
+            if task.cancelling():
+                raise  # not a stop of ours: this task itself is being cancelled
+            return Outcome("error", JobError("the handler cancelled itself"))
+        if ctx.stop_reason == "timeout":
+            return Outcome("error", JobTimeoutError(f"timed out after {timeout_seconds:g}s"))
+        return Outcome(ctx.stop_reason or "cancelled")
+    except LeaseLost as error:
+        _detach(ctx, task)
         return Outcome("lease_lost", error)
-    if error is not None:
+    except Exception as error:
+        _detach(ctx, task)
         return Outcome("error", error)
-    return Outcome("ok", handler.result())
+    _detach(ctx, task)
+    return Outcome("ok", value)
+
+
+def _detach(ctx: TaskContext, task: asyncio.Task[Any]) -> bool:
+    """Stop routing `ctx.stop()` to `task` and withdraw the cancellations it sent; whether there were any."""
+    ctx._task = None
+    sent, ctx._cancels_sent = ctx._cancels_sent, 0
+    for _ in range(sent):
+        task.uncancel()  # so the rest of the task (the outcome write) runs uncancelled
+    return sent > 0

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 from pathlib import Path
@@ -95,3 +96,11 @@ async def crash(ctx: TaskContext) -> None:
 @task("test.hang", timeout_seconds=1.0)
 async def hang(ctx: TaskContext) -> None:
     await asyncio.Event().wait()
+
+
+@task("test.stubborn", timeout_seconds=0.3)
+async def stubborn(ctx: TaskContext) -> None:
+    """Ignores cancellation until its gate file exists (a handler stuck in work it cannot interrupt)."""
+    while not Path(ctx.args["gate"]).exists():
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.sleep(0.05)

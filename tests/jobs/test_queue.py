@@ -92,23 +92,27 @@ class TestExpiredLeases:
         row = await job_row(session, job_id)
         assert (row.status, row.result, row.attempts) == ("succeeded", {"by": "w2"}, 2)
 
-    async def test_expired_with_no_attempt_left_fails_as_worker_died(self, session: AsyncSession) -> None:
+    async def test_expired_with_no_attempt_left_is_reaped_as_worker_died(self, session: AsyncSession) -> None:
         job_id = await queue.enqueue(session, "test.crash", max_attempts=1)
         await queue.claim(session, "w1")
         await expire(session, job_id)
-        assert await queue.claim(session, "w2") == []
+        assert await queue.claim(session, "w2") == []  # never run again...
+        assert (await job_row(session, job_id)).status == "running"
+        assert await queue.reap_expired(session) == [job_id]  # ...but finished by the reaper
         row = await job_row(session, job_id)
         assert (row.status, row.attempts) == ("failed", 1)
         assert row.error["message"] == "worker died during attempt"
         assert row.lease_owner is None and row.finished_at is not None
 
-    async def test_expired_with_cancel_requested_ends_cancelled(self, session: AsyncSession) -> None:
+    async def test_expired_with_cancel_requested_is_reaped_cancelled(self, session: AsyncSession) -> None:
         job_id = await queue.enqueue(session, "test.noop")
         await queue.claim(session, "w1")
         assert await queue.request_cancel(session, job_id) == "running"
         await expire(session, job_id)
         assert await queue.claim(session, "w2") == []
+        assert await queue.reap_expired(session) == [job_id]
         assert (await job_row(session, job_id)).status == "cancelled"
+        assert await queue.reap_expired(session) == []
 
 
 class TestLeaseRenewal:
@@ -187,9 +191,63 @@ async def test_claim_uses_the_partial_indexes_at_scale(session: AsyncSession) ->
     )
     await queue.enqueue_many(session, "test.noop", [{}] * 20)
     await session.execute(text("ANALYZE jobs"))
-    sql = str(queue._CLAIM).replace(":owner", "'w'").replace(":limit", "5").replace(":lease", "30")
+    statement, direct = queue._claim_statement(5)
+    sql = str(statement).replace(":owner", "'w'").replace(":lease", "30")
     plan = json.dumps((await session.execute(text(f"EXPLAIN (FORMAT JSON) {sql}"))).scalar_one())
     assert '"Seq Scan"' not in plan and "ix_jobs_" in plan
+    # The plan a prepared claim keeps (the worker's direct path) must be as good.
+    await session.execute(text("SET LOCAL plan_cache_mode = force_generic_plan"))
+    await session.execute(text(f"PREPARE claim_probe AS {direct.sql}"))
+    try:
+        explain = text("EXPLAIN (FORMAT JSON) EXECUTE claim_probe('w', 30)")
+        plan = json.dumps((await session.execute(explain)).scalar_one())
+    finally:
+        await session.execute(text("DEALLOCATE claim_probe"))
+    assert '"Seq Scan"' not in plan and "ix_jobs_" in plan
+
+
+async def test_direct_claim_and_completion_commit_on_their_own(jobs_db: JobsDb) -> None:
+    """The worker's asyncpg path: the same statements in autocommit, the completion fenced."""
+    ids = [await jobs_db.enqueue("test.noop", {"i": i}) for i in range(3)]
+    conn = await asyncpg.connect(jobs_db.url.replace("postgresql+asyncpg://", "postgresql://", 1))
+    try:
+        jobs = await queue.claim_direct(conn, "w1", limit=2, lease_seconds=30)
+        assert [(j.id, j.args, j.attempts) for j in jobs] == [(ids[0], {"i": 0}, 1), (ids[1], {"i": 1}, 1)]
+        assert await jobs_db.status(ids[0]) == "running"  # committed: another connection sees it
+        stale = Fence(jobs[1].id, jobs[1].fence + 1)
+        assert await queue.complete_many_direct(conn, [(jobs[0].lease, {"r": 1}), (stale, None)]) == {ids[0]}
+        row = await jobs_db.job(ids[0])
+        assert (row.status, row.result, row.lease_owner) == ("succeeded", {"r": 1}, None)
+        assert await jobs_db.status(ids[1]) == "running"
+        assert await queue.reap_expired_direct(conn) == []
+    finally:
+        await conn.close()
+
+
+async def test_complete_and_claim_completes_fenced_and_claims_only_other_rows(jobs_db: JobsDb) -> None:
+    """One statement: successes written (stale fence refused), then fresh jobs leased for the slots."""
+    ids = [await jobs_db.enqueue("test.noop") for _ in range(4)]
+    conn = await asyncpg.connect(jobs_db.url.replace("postgresql+asyncpg://", "postgresql://", 1))
+    try:
+        first, second = await queue.claim_direct(conn, "w1", limit=2, lease_seconds=30)
+        # The lease of the job being completed ran out: the same statement must not re-claim it.
+        sql = "UPDATE jobs SET lease_expires_at = now() - interval '1 second' WHERE id = :id"
+        await jobs_db.execute(sql, id=first.id)
+        stale = Fence(second.id, second.fence + 1)
+        done, claimed = await queue.complete_and_claim_direct(
+            conn, [(first.lease, {"ok": 1}), (stale, None)], "w1", limit=3, lease_seconds=30
+        )
+        assert done == {first.id}
+        assert [(j.id, j.attempts) for j in claimed] == [(ids[2], 1), (ids[3], 1)]
+        row = await jobs_db.job(first.id)
+        assert (row.status, row.result, row.attempts) == ("succeeded", {"ok": 1}, 1)
+        assert await jobs_db.status(second.id) == "running"
+        done, claimed = await queue.complete_and_claim_direct(
+            conn, [(second.lease, None)], "w1", limit=1, lease_seconds=30
+        )
+        assert (done, claimed) == ({second.id}, [])
+    finally:
+        await conn.close()
 
 
 async def test_notify_is_delivered_at_commit_only(jobs_db: JobsDb) -> None:

@@ -1,17 +1,22 @@
 """In-process workers on a real database: drain mode, retries, timeouts, cancellation, LISTEN loss,
-heartbeats and graceful stop (reliability.md scenarios 5, 6, 7, 8, 9 at the worker level)."""
+heartbeats, reaping, killed connections and graceful stop (reliability.md scenarios 5, 6, 7, 8, 9 at
+the worker level)."""
 
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 
+from app.core.config import Settings
 from app.jobs import queue
+from app.jobs import worker as worker_module
 from app.jobs.retry import RetryPolicy
-from app.jobs.worker import Worker
+from app.jobs.worker import Worker, WorkerConfig
 from tests.jobs.conftest import JobsDb
 from tests.jobs.waiting import wait_until
 
@@ -97,6 +102,71 @@ class TestRetries:
         job = await jobs_db.job(hung)
         assert job.status == "failed" and "timed out" in job.error["message"]
         assert await jobs_db.status(after) == "succeeded"
+
+    async def test_handler_ignoring_its_timeout_is_abandoned_and_its_slot_freed(
+        self,
+        jobs_db: JobsDb,
+        make_worker: Callable[..., Worker],
+        tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """`test.stubborn` swallows the cancellation: past the grace its slot serves the next job, and
+        nothing is written for it (its lease expires; the next claim runs it again)."""
+        monkeypatch.setattr(worker_module, "ABANDON_AFTER_SECONDS", 0.3)
+        gate = tmp_path / "gate"
+        stuck = await jobs_db.enqueue("test.stubborn", {"gate": str(gate)}, priority=1)
+        after = await jobs_db.enqueue("test.effect", {"key": "after"})
+        worker = make_worker(concurrency=1)
+        await worker.start()
+        try:
+            await wait_status(jobs_db, after, "succeeded", timeout=10)
+            assert await jobs_db.status(stuck) == "running"
+            assert stuck not in worker._running
+        finally:
+            gate.touch()
+
+
+class TestReaping:
+    async def _dead_workers_last_attempt(self, jobs_db: JobsDb, *, lease_seconds: float) -> int:
+        job_id = await jobs_db.enqueue("test.noop", max_attempts=1)
+        async with jobs_db.engine.begin() as conn:
+            await queue.claim(conn, "dead-worker", lease_seconds=lease_seconds)
+        return job_id
+
+    async def _assert_reaped(self, jobs_db: JobsDb, job_id: int) -> None:
+        job = await jobs_db.job(job_id)
+        assert (job.status, job.attempts, job.error["message"]) == ("failed", 1, "worker died during attempt")
+
+    async def test_heartbeat_reaps_an_expired_last_attempt(
+        self, jobs_db: JobsDb, make_worker: Callable[..., Worker]
+    ) -> None:
+        job_id = await self._dead_workers_last_attempt(jobs_db, lease_seconds=1.0)
+        await make_worker(heartbeat_seconds=0.2).start()  # its start finds the lease still valid
+        await wait_status(jobs_db, job_id, "failed", timeout=5)
+        await self._assert_reaped(jobs_db, job_id)
+
+    async def test_drain_reaps_before_claiming(
+        self, jobs_db: JobsDb, make_worker: Callable[..., Worker]
+    ) -> None:
+        job_id = await self._dead_workers_last_attempt(jobs_db, lease_seconds=0.0)
+        assert await make_worker().run_until_empty() == 0
+        await self._assert_reaped(jobs_db, job_id)
+
+
+async def test_killed_claim_and_completion_connections_are_replaced(
+    jobs_db: JobsDb, make_worker: Callable[..., Worker]
+) -> None:
+    """`pg_terminate_backend` on the worker's own connections between jobs: it reconnects and goes on."""
+    await make_worker(listen=False, poll_interval=0.1).start()
+    for round_number in range(3):
+        ids = [await jobs_db.enqueue("test.noop") for _ in range(5)]
+        for job_id in ids:
+            await wait_status(jobs_db, job_id, "succeeded", timeout=10)
+        killed = await jobs_db.scalar(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND application_name LIKE 'tieout-worker-%'"
+        )
+        assert killed >= 2, round_number  # the claim and the completion connection at least
 
 
 class TestCancellation:
@@ -226,3 +296,11 @@ async def test_graceful_stop_finishes_short_jobs_and_releases_long_ones(
     for job_id in waiting:
         assert await jobs_db.status(job_id) == "pending"
     assert await jobs_db.scalar(text("SELECT count(*) FROM workers").text) == 0
+
+
+def test_retry_backoff_comes_from_the_settings() -> None:
+    """RETRY_BASE_SECONDS and RETRY_MAX_SECONDS shape the worker's backoff (4x per attempt, capped)."""
+    settings = Settings(_env_file=None, retry_base_seconds=0.5, retry_max_seconds=7.0)  # type: ignore[call-arg]
+    policy = WorkerConfig.from_settings(settings).retry
+    assert (policy.base_seconds, policy.factor, policy.cap_seconds) == (0.5, 4.0, 7.0)
+    assert policy.delay(3, random.Random(1)) <= 7.0 * (1 + policy.jitter)
