@@ -8,6 +8,7 @@ service; CPU-bound and crash-prone work (PDFium, OCR, parsing) only ever runs he
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 
@@ -20,10 +21,19 @@ def local_page_text(pdf: bytes, pages: list[int] | None, max_pages: int) -> list
 
     try:
         wanted = pages or find_candidate_pages(pdf, max_pages=max_pages)
+        _release_band_engines()
         return extract_pages(pdf, wanted, max_pages=max_pages) if wanted else []
     except pypdfium2.PdfiumError as error:
         # A page PDFium cannot load fails the same way on every attempt: terminal, not retried.
         raise PdfError(PDF_CORRUPT, f"corrupt PDF: {error}") from error
+
+
+def _release_band_engines() -> None:
+    """The title-band engines are done once the cheap pass is: this child will not read another
+    document, so their memory goes to the page engines (OCR was imported only if a page needed it)."""
+    ocr = sys.modules.get("app.extraction.ocr")
+    if ocr is not None:
+        ocr.release_engines("band")
 
 
 def candidate_pages(pdf: bytes, max_pages: int) -> list[int]:

@@ -7,9 +7,9 @@ asked for, in the order asked: layout text from the text layer, or OCR where the
 
 Invariants: invalid PDFs and page numbers raise `PdfError` before any work. PDFium calls run in a worker
 thread under the PDFium lock, and recognition runs in the OCR executor (one single-threaded engine per
-core, pages in parallel), so the event loop is never blocked. A page is rendered only just before it is
-OCR'd, so memory stays at one bitmap per OCR worker. The sync functions are for the CLI and for a
-process sandbox.
+core, pages in parallel, one text detection at a time: `ocr`), so the event loop is never blocked. A
+page is rendered only just before it is OCR'd, so memory stays at one bitmap per OCR worker. The sync
+functions are for the CLI and for a process sandbox.
 """
 
 from __future__ import annotations

@@ -19,10 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.core.errors import is_database_unavailable
 from app.jobs import queue
-from app.jobs.fencing import Fence, LeaseLost
-from app.jobs.listener import settle
 from app.jobs.queue import ClaimedJob
-from app.jobs.retry import RetryPolicy, describe_error, next_run_after
+from app.jobs.retry import RetryPolicy, describe_error, error_text, next_run_after
 from app.jobs.tasks import Outcome, TaskContext
 
 log = structlog.get_logger("tieout.jobs")
@@ -46,17 +44,14 @@ class OutcomeWriter:
         self.engine = engine
         self.lease_seconds = lease_seconds
         self.policy = policy
-        self._pending: list[tuple[Fence, Any, asyncio.Future[bool]]] = []
-        self._wake = asyncio.Event()
 
     async def record(self, job: ClaimedJob, ctx: TaskContext, outcome: Outcome) -> None:
-        """Write the job's new state; `LeaseLost` if another worker owns it now."""
+        """Write the new state of a job that did not succeed (successes go through `completer.py`)."""
         lease, kind = job.lease, outcome.kind
-        bound = job_logger(job, ctx.worker_id) if kind != "ok" else log
+        bound = job_logger(job, ctx.worker_id)
         if kind == "ok":
-            if not ctx.completed and not await self.complete(lease, outcome.value):
-                raise LeaseLost(job.id, job.fence)
-        elif kind == "cancelled" or (kind == "shutdown" and ctx.cancel_requested):
+            raise ValueError("successes are written by the completer")
+        if kind == "cancelled" or (kind == "shutdown" and ctx.cancel_requested):
             await self.write(lambda conn: queue.mark_cancelled(conn, lease))
             bound.info("job.cancelled")
         elif kind == "shutdown":
@@ -72,39 +67,15 @@ class OutcomeWriter:
             job.attempts, error, max_attempts=job.max_attempts, now=datetime.now(UTC), policy=self.policy
         )
         info = describe_error(error)
+        full = error_text(error)  # the stored message is its summary; the log keeps all of it
+        logged = {**info, "error_text": full} if full.strip() != info["message"] else info
         delay = decision.delay_seconds
         if delay is not None:
             await self.write(lambda conn: queue.retry_later(conn, job.lease, info, delay_seconds=delay))
-            bound.warning("job.retry_scheduled", delay_seconds=round(delay, 3), **info)
+            bound.warning("job.retry_scheduled", delay_seconds=round(delay, 3), **logged)
         else:
             await self.write(lambda conn: queue.fail(conn, job.lease, info))
-            bound.warning("job.failed", retryable=decision.retryable, **info)
-
-    async def complete(self, lease: Fence, result: Any) -> bool:
-        """Queue a success for the completer; True once it is committed with this lease."""
-        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._pending.append((lease, result, future))
-        self._wake.set()
-        return await future
-
-    async def run_completer(self) -> None:
-        """Mark queued successes, all that have accumulated in one statement each round."""
-        while True:
-            await self._wake.wait()
-            await settle()
-            self._wake.clear()
-            batch, self._pending = self._pending, []
-            items = [(lease, result) for lease, result, _ in batch]
-            try:
-                done = await self.write(lambda conn, items=items: queue.complete_many(conn, items))
-            except Exception as exc:
-                for _, _, future in batch:
-                    if not future.done():
-                        future.set_exception(exc)
-            else:
-                for lease, _, future in batch:
-                    if not future.done():
-                        future.set_result(lease.job_id in done)
+            bound.warning("job.failed", retryable=decision.retryable, **logged)
 
     async def write(self, fn: Callable[[Any], Awaitable[T]]) -> T:
         """`fn(conn)` on an autocommit connection, retrying outages for up to one lease."""

@@ -9,6 +9,7 @@ gives one (e.g. an HTTP 429 `Retry-After`). No clock is read here: callers pass 
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -99,12 +100,55 @@ def next_run_after(
     return RetryDecision(run_after=now + timedelta(seconds=delay), delay_seconds=delay, retryable=True)
 
 
+_TRACEBACK_HEADER = "Traceback (most recent call last)"
+_CHAIN_LINES = frozenset(
+    {
+        "During handling of the above exception, another exception occurred:",
+        "The above exception was the direct cause of the following exception:",
+    }
+)
+_FRAME = re.compile(r'^\s*File "[^"]*", line \d+')
+
+
+def error_text(error: BaseException) -> str:
+    """The error's full message, as raised (for the log)."""
+    return str(getattr(error, "message", None) or error)
+
+
+def error_summary(text: str) -> str:
+    """`text` without the Python tracebacks some libraries put in their messages (rapidocr's is a
+    whole `traceback.format_exc()`): "Traceback (most recent call last):" blocks, their file/line
+    frames and source lines, and the lines that chain one to the next are dropped; the exception
+    lines and any other text are kept."""
+    kept: list[str] = []
+    in_traceback = False
+    for line in text.splitlines():
+        stripped = line.strip()
+        if _TRACEBACK_HEADER in line:
+            before = line[: line.index(_TRACEBACK_HEADER)].rstrip()
+            if before:
+                kept.append(before)
+            in_traceback = True
+        elif in_traceback and (not stripped or line[0].isspace()):
+            continue  # a frame, its source line or a caret line
+        elif _FRAME.match(line):
+            in_traceback = True  # a frame without its header: skip its source line too
+        elif stripped in _CHAIN_LINES:
+            in_traceback = False
+        else:
+            in_traceback = False
+            if stripped:
+                kept.append(line.rstrip())
+    return "\n".join(kept)
+
+
 def describe_error(error: BaseException) -> dict[str, str]:
-    """The JSON stored in `jobs.error`: a stable code, the class and a message."""
+    """The JSON stored in `jobs.error`: a stable code, the class and a message (never a traceback:
+    the full text goes to the log)."""
     code = getattr(error, "code", None)
-    message = getattr(error, "message", None) or str(error) or type(error).__name__
+    message = error_summary(error_text(error)) or type(error).__name__
     return {
         "code": code if isinstance(code, str) else "task_error",
         "type": type(error).__name__,
-        "message": str(message)[:2000],
+        "message": message[:2000],
     }

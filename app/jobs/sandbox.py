@@ -1,15 +1,28 @@
 """Run CPU-heavy, crash-prone work (PDF parsing, OCR) in a child process with hard limits.
 
 `await run_sandboxed(fn, *args, limits=...)` starts `python -m app.jobs.sandbox`, a small supervisor
-that imports `fn`'s module, then forks the worker child: that one sets RLIMIT_AS (memory),
+that imports `fn`'s module, then forks the worker child: that one sets RLIMIT_DATA (memory),
 RLIMIT_CPU and no core dumps on itself, and calls `fn`. The supervisor reaps it with `wait4`, so
 the parent learns how the child ended *and* its peak memory and CPU time, and both die with the
 worker (PR_SET_PDEATHSIG). The parent enforces the wall-clock limit and kills the process group on
 timeout or cancellation.
 
+The memory limit is RLIMIT_DATA, not RLIMIT_AS. RLIMIT_AS counts address space, and an OCR child
+reserves far more of it than it uses: about 320 MB of shared-library mappings (OpenCV alone maps
+its bundled Qt and FFmpeg), 64 MB reserved per glibc malloc arena (one per thread by default), and
+thread stacks. A 53-page scanned annual report peaked at 2.0-2.6 GB of address space for 1.2-1.8 GB
+of RSS, so 2 GiB of RLIMIT_AS failed real filings at random (onnxruntime's `std::bad_alloc`).
+RLIMIT_DATA (Linux 4.7+) counts private writable memory only, the heap and anonymous mappings that
+the child can actually fill, and is enforced by the kernel at allocation like RLIMIT_AS, so a PDF
+bomb still fails on its first allocation past the limit (no polling race, as an RSS watcher would
+have). The child also runs with MALLOC_ARENA_MAX=2: glibc's default of eight arenas per core only
+fragments memory between OCR threads. With the OCR's own savings (`app.extraction.ocr`) that report
+now peaks at about 1.1 GB of private memory, half the 2 GiB default.
+
 Whatever happens in the child, the worker gets the return value or a typed `JobError`:
-- `SandboxLimitError` ("resource limit exceeded", non-retryable): a MemoryError or failed mmap under
-  RLIMIT_AS; a native abort or fault, or a SIGKILL not sent by us, while at the memory limit
+- `SandboxLimitError` ("resource limit exceeded", non-retryable): a MemoryError, a C++
+  `std::bad_alloc` (onnxruntime, OpenCV) or a failed mmap at the memory limit; a native abort or
+  fault, or a SIGKILL not sent by us, while at the memory limit, or an abort past half of it
   (PDFium aborts when an allocation fails); SIGXCPU or the hard SIGKILL of RLIMIT_CPU; the wall clock.
 - `SandboxCrashError` ("worker died during attempt", retryable): a genuine crash below the limits,
   which the queue retries up to the job's max attempts, like the death of a worker.
@@ -30,13 +43,21 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
+import structlog
+
 from app.jobs.retry import JobError
+
+log = structlog.get_logger("tieout.jobs")
 
 _HEADER = struct.Struct("!Q")
 _STDERR_TAIL = 2000
-# A child that dies of a signal with a peak RSS this close to RLIMIT_AS was out of memory: PDFium's
-# allocator aborts on a failed allocation (a 1 GB flate bomb under 256 MiB peaks at ~95 %).
+# A child that dies of a signal with a peak RSS this close to its memory limit was out of memory:
+# PDFium's allocator aborts on a failed allocation (a 1 GB flate bomb under 256 MiB peaks at ~95 %).
 _AT_MEMORY_LIMIT = 0.8
+# PDFium's out-of-memory handler is a bare abort(), and what it could not allocate is usually one
+# large buffer, as big as all it holds: the same bomb under 1.5 or 2 GiB aborts at 1,054 MiB (68 %,
+# 51 %). So a SIGABRT past this share of the limit is the limit too.
+_ABORT_AT_MEMORY = 0.4
 _NATIVE_DEATHS = {
     signal.SIGABRT,
     signal.SIGSEGV,
@@ -45,7 +66,16 @@ _NATIVE_DEATHS = {
     signal.SIGTRAP,
     signal.SIGKILL,
 }
-_MEMORY_WORDS = ("MemoryError", "std::bad_alloc", "out of memory", "Out of memory")
+# How an allocation failure reads in stderr or in an exception's text: Python, C++ (onnxruntime says
+# "Status Message: std::bad_alloc"), OpenCV ("Insufficient memory"), strerror(ENOMEM).
+_MEMORY_WORDS = (
+    "memoryerror",
+    "bad_alloc",
+    "out of memory",
+    "failed to allocate memory",
+    "insufficient memory",
+    "cannot allocate memory",
+)
 
 
 @dataclass(frozen=True)
@@ -119,12 +149,20 @@ async def run_sandboxed(fn: Callable[..., Any], *args: Any, limits: SandboxLimit
 
 
 def _child_env() -> dict[str, str]:
-    """The worker's environment, with one BLAS/OpenMP thread unless set: each thread reserves its
-    own buffers at import, which alone can exceed a small RLIMIT_AS before any page is read."""
+    """The worker's environment, with one BLAS/OpenMP thread unless set (each thread allocates its
+    own buffers at import, which alone can exceed a small memory limit before any page is read) and
+    at most two malloc arenas (the OCR threads' freed buffers are reused, not held per thread)."""
     env = dict(os.environ)
     for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "OMP_THREAD_LIMIT"):
         env.setdefault(name, "1")
+    env.setdefault("MALLOC_ARENA_MAX", "2")
     return env
+
+
+def mentions_memory(text: str) -> bool:
+    """Whether an error text (stderr, an exception's message) reports a failed allocation."""
+    lowered = text.lower()
+    return any(word in lowered for word in _MEMORY_WORDS)
 
 
 def outcome(child: ChildExit | None, stderr_tail: str, limits: SandboxLimits) -> Any:
@@ -133,21 +171,25 @@ def outcome(child: ChildExit | None, stderr_tail: str, limits: SandboxLimits) ->
     if child is None:  # the supervisor itself did not report (killed from outside)
         lost = "worker died during attempt (extraction supervisor lost)"
         raise SandboxCrashError(f"{lost}: {stderr_tail[-300:]}")
+    peak = f"(peak {child.peak_rss_bytes >> 20} MiB)"
     if child.signal is None and child.exit_code == 0 and child.answer:
         kind, value = pickle.loads(child.answer)
         if kind == "ok":
             return value
         if kind == "memory":
-            raise SandboxLimitError(memory)
+            log.warning("sandbox.out_of_memory", detail=value, peak_rss_mib=child.peak_rss_bytes >> 20)
+            raise SandboxLimitError(f"{memory} {peak}")
         if kind == "exception":
             raise value
         raise SandboxTaskError(*value)
     cpu_spent = child.cpu_seconds >= limits.cpu_seconds
     if child.signal == signal.SIGXCPU or (child.signal == signal.SIGKILL and cpu_spent):
         raise SandboxLimitError(f"resource limit exceeded: CPU time {limits.cpu_seconds}s")
-    at_limit = child.peak_rss_bytes >= _AT_MEMORY_LIMIT * limits.memory_bytes
-    if any(word in stderr_tail for word in _MEMORY_WORDS) or (child.signal in _NATIVE_DEATHS and at_limit):
-        raise SandboxLimitError(f"{memory} (peak {child.peak_rss_bytes >> 20} MiB)")
+    share = child.peak_rss_bytes / limits.memory_bytes
+    at_limit = share >= _AT_MEMORY_LIMIT and child.signal in _NATIVE_DEATHS
+    aborted_big = share >= _ABORT_AT_MEMORY and child.signal == signal.SIGABRT
+    if mentions_memory(stderr_tail) or at_limit or aborted_big:
+        raise SandboxLimitError(f"{memory} {peak}")
     what = f"signal {signal.Signals(child.signal).name}" if child.signal else f"exit code {child.exit_code}"
     raise SandboxCrashError(
         f"worker died during attempt (extraction subprocess: {what}, peak "
@@ -170,18 +212,29 @@ def _apply_limits(limits: dict[str, Any]) -> None:
 
     memory = int(limits["memory_bytes"])
     cpu = int(limits["cpu_seconds"])
-    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    resource.setrlimit(resource.RLIMIT_DATA, (memory, memory))
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
-def _out_of_address_space(exc: BaseException) -> bool:
-    """RLIMIT_AS also shows up as a failed mmap: a native library that cannot load, or ENOMEM."""
+def out_of_memory(exc: BaseException) -> bool:
+    """Whether an exception (or one it was raised from) is a failed allocation: MemoryError, ENOMEM,
+    a native library that could not be mapped, or a C++ `std::bad_alloc` passed on as text (rapidocr
+    wraps onnxruntime's in an exception whose message is the whole traceback)."""
     import errno
 
-    if isinstance(exc, OSError) and exc.errno == errno.ENOMEM:
-        return True
-    return isinstance(exc, ImportError) and "failed to map segment" in str(exc)
+    seen: set[int] = set()
+    error: BaseException | None = exc
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, MemoryError) or (isinstance(error, OSError) and error.errno == errno.ENOMEM):
+            return True
+        if isinstance(error, ImportError) and "failed to map segment" in str(error):
+            return True
+        if mentions_memory(str(error)):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
 
 
 def _supervise(worker_pid: int) -> int:
@@ -226,15 +279,16 @@ def _report(answer: bytes, status: int, usage: Any) -> int:
 
 def _limited_child(write_end: int, limits: dict[str, Any], fn: Callable[..., Any], args: Any) -> int:
     os.dup2(2, 1)  # anything a library prints goes to stderr, never into the answer
-    reserve = bytearray(1 << 20)  # released on MemoryError so the answer can still be written
+    reserve = bytearray(1 << 20)  # released on failure so the answer can still be written
     try:
         _apply_limits(limits)
         answer: tuple[str, Any] = ("ok", fn(*args))
-    except MemoryError:
-        del reserve
-        answer = ("memory", None)
     except Exception as exc:
-        answer = ("memory", None) if _out_of_address_space(exc) else _exception_answer(exc)
+        del reserve
+        if out_of_memory(exc):
+            answer = ("memory", f"{type(exc).__name__}: {exc}"[-_STDERR_TAIL:])
+        else:
+            answer = _exception_answer(exc)
     try:
         blob = pickle.dumps(answer)
     except Exception as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import traceback
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,6 +15,7 @@ from app.jobs.retry import (
     RetryPolicy,
     TerminalError,
     describe_error,
+    error_summary,
     is_retryable,
     next_run_after,
 )
@@ -93,3 +95,55 @@ def test_describe_error_keeps_code_type_and_message() -> None:
         "message": "corrupt or truncated PDF",
     }
     assert describe_error(ValueError())["message"] == "ValueError"
+
+
+# rapidocr's ONNXRuntimeError: its message is `traceback.format_exc()` of onnxruntime's error.
+RAPIDOCR_MESSAGE = """Traceback (most recent call last):
+  File "/venv/site-packages/rapidocr_onnxruntime/utils/infer_engine.py", line 196, in __call__
+    return self.session.run(self.get_output_names(), input_dict)
+           ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+  File "/venv/site-packages/onnxruntime/capi/onnxruntime_inference_collection.py", line 406, in run
+    return self._sess.run(output_names, input_feed, run_options)
+           ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+onnxruntime.capi.onnxruntime_pybind11_state.InvalidArgument: [ONNXRuntimeError] : 2 : INVALID_ARGUMENT : Got \
+invalid dimensions for input: x
+"""
+
+
+class TestNoTracebackInTheJobError:
+    def test_a_traceback_in_the_message_leaves_only_the_exception_line(self) -> None:
+        class ONNXRuntimeError(Exception):
+            pass
+
+        info = describe_error(ONNXRuntimeError(RAPIDOCR_MESSAGE))
+        assert info == {
+            "code": "task_error",
+            "type": "ONNXRuntimeError",
+            "message": "onnxruntime.capi.onnxruntime_pybind11_state.InvalidArgument: [ONNXRuntimeError] "
+            ": 2 : INVALID_ARGUMENT : Got invalid dimensions for input: x",
+        }
+
+    def test_chained_tracebacks_keep_each_exception_and_the_text_before_them(self) -> None:
+        try:
+            try:
+                {}["page"]
+            except KeyError as error:
+                raise ValueError("no page image") from error
+        except ValueError:
+            text = "OCR failed: " + traceback.format_exc()
+        assert error_summary(text) == "OCR failed:\nKeyError: 'page'\nValueError: no page image"
+
+    @pytest.mark.parametrize(
+        "message",
+        [
+            "corrupt or truncated PDF",
+            "1 validation error for Statement\ncolumns\n  Field required [type=missing]",
+            "resource limit exceeded: memory 2048 MiB (peak 1990 MiB)",
+        ],
+    )
+    def test_messages_without_a_traceback_are_kept_whole(self, message: str) -> None:
+        assert describe_error(RuntimeError(message))["message"] == message
+
+    def test_a_message_that_was_only_frames_names_the_class(self) -> None:
+        frames = '  File "x.py", line 3, in f\n    f()\n'
+        assert describe_error(RuntimeError(frames))["message"] == "RuntimeError"

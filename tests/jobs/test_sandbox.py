@@ -4,6 +4,7 @@ below the limits is retried like a dead worker."""
 from __future__ import annotations
 
 import asyncio
+import errno
 import os
 from pathlib import Path
 
@@ -17,6 +18,8 @@ from app.jobs.sandbox import (
     SandboxLimitError,
     SandboxLimits,
     SandboxTaskError,
+    mentions_memory,
+    out_of_memory,
     run_sandboxed,
 )
 from tests.jobs import sandbox_targets as targets
@@ -32,6 +35,50 @@ async def test_memory_limit() -> None:
     with pytest.raises(SandboxLimitError, match="memory") as caught:
         await run_sandboxed(targets.allocate, 1024**3, limits=limits)
     assert not is_retryable(caught.value)
+
+
+class TestAllocationFailuresAreTheMemoryLimit:
+    """onnxruntime's `std::bad_alloc` (wrapped by rapidocr in an exception whose text is a whole
+    traceback), a MemoryError under another error, OpenCV's "Insufficient memory": all the limit,
+    final after one attempt, never a task error retried five times."""
+
+    async def test_bad_alloc_wrapped_in_a_traceback(self) -> None:
+        with pytest.raises(SandboxLimitError, match="resource limit exceeded: memory 2048 MiB") as caught:
+            await run_sandboxed(targets.raise_bad_alloc)
+        assert not is_retryable(caught.value) and caught.value.code == "resource_limit_exceeded"
+        assert "Traceback" not in str(caught.value)
+
+    async def test_an_error_raised_from_a_memory_error(self) -> None:
+        with pytest.raises(SandboxLimitError, match="memory"):
+            await run_sandboxed(targets.raise_from_memory_error)
+
+    @pytest.mark.parametrize(
+        "error",
+        [
+            pytest.param(MemoryError(), id="MemoryError"),
+            pytest.param(OSError(errno.ENOMEM, "Cannot allocate memory"), id="ENOMEM"),
+            pytest.param(RuntimeError("... Status Message: std::bad_alloc"), id="onnxruntime"),
+            pytest.param(RuntimeError("(-4:Insufficient memory) Failed to allocate 9 bytes"), id="opencv"),
+            pytest.param(ImportError("libfoo.so: failed to map segment from shared object"), id="dlopen"),
+        ],
+    )
+    def test_what_reads_as_out_of_memory(self, error: Exception) -> None:
+        assert out_of_memory(error)
+
+    @pytest.mark.parametrize(
+        "error",
+        [
+            pytest.param(ValueError("bad value"), id="ValueError"),
+            pytest.param(OSError(errno.ENOENT, "No such file"), id="ENOENT"),
+            pytest.param(PdfError("pdf_corrupt", "corrupt PDF: Data format error"), id="PdfError"),
+        ],
+    )
+    def test_what_does_not(self, error: Exception) -> None:
+        assert not out_of_memory(error)
+
+    def test_a_native_bad_alloc_in_stderr(self) -> None:
+        assert mentions_memory("terminate called after throwing an instance of 'std::bad_alloc'")
+        assert not mentions_memory("Fatal Python error: Segmentation fault")
 
 
 async def test_cpu_limit() -> None:

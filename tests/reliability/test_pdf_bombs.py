@@ -2,14 +2,14 @@
 
 (b) A nested FlateDecode stream inflating to 1 GiB, (d) 100,000 nested arrays and (e) a circular
 `/Prev` run through a real `tieout worker` process, uploaded through the API (in-process, on the same
-database): the bomb's extraction child is stopped by its RLIMIT_AS and the job is `failed` "resource
+database): the bomb's extraction child is stopped by its RLIMIT_DATA and the job is `failed` "resource
 limit exceeded" after one attempt; (d) and (e) end in a parser error or a timeout (or, as PDFium
 reads both without trouble, with no statements); the worker process is never hung or crashed, its
 RSS and the API's stay within ±50 MB, and it extracts the next document.
 (c) A giant page or image: the OCR render is refused by the pixel cap (page skipped) or the child
 hits its limits; in-process worker.
 
-The extraction children run under a 256 MiB RLIMIT_AS (the test profile in reliability.md (c)).
+The extraction children run under a 256 MiB RLIMIT_DATA (the test profile in reliability.md (c)).
 """
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
 """Scenarios 15(b) and 4 at the sandbox boundary: how a child's death is told apart.
 
-A child stopped by its own limits (RLIMIT_AS as a MemoryError or as PDFium's abort on a failed
-allocation, RLIMIT_CPU, the wall clock) is a non-retryable "resource limit exceeded"; a genuine
-crash below the limits is "worker died during attempt" and is retried like a dead worker, until the
-job's attempts run out. The table tests the pure classification; the jobs run the real sandbox in an
-in-process worker.
+A child stopped by its own limits (RLIMIT_DATA as a MemoryError, a C++ `std::bad_alloc` or PDFium's
+abort on a failed allocation, RLIMIT_CPU, the wall clock) is a non-retryable "resource limit
+exceeded"; a genuine crash below the limits is "worker died during attempt" and is retried like a
+dead worker, until the job's attempts run out. The table tests the pure classification; the jobs run
+the real sandbox in an in-process worker.
 """
 
 from __future__ import annotations
@@ -53,6 +53,15 @@ def died(sig: int | None = None, *, exit_code: int | None = None, peak_mib: int 
         pytest.param(died(signal.SIGSEGV, peak_mib=230), "", SandboxLimitError, "memory", id="segv-at-AS"),
         pytest.param(died(signal.SIGKILL, peak_mib=250), "", SandboxLimitError, "memory", id="oom-killer"),
         pytest.param(died(exit_code=1), "MemoryError", SandboxLimitError, "memory", id="memoryerror-text"),
+        pytest.param(
+            died(signal.SIGABRT),
+            "terminate called after throwing an instance of 'std::bad_alloc'",
+            SandboxLimitError,
+            "memory",
+            id="uncaught-bad-alloc",
+        ),
+        pytest.param(died(signal.SIGABRT, peak_mib=131), "", SandboxLimitError, "memory", id="abort-at-half"),
+        pytest.param(died(signal.SIGSEGV, peak_mib=131), "", SandboxCrashError, "SIGSEGV", id="segv-at-half"),
         pytest.param(died(signal.SIGXCPU, cpu=10.0), "", SandboxLimitError, "CPU time 10s", id="sigxcpu"),
         pytest.param(died(signal.SIGKILL, cpu=11.0), "", SandboxLimitError, "CPU time", id="cpu-hard-limit"),
         pytest.param(died(signal.SIGABRT), "", SandboxCrashError, "SIGABRT", id="abort-below-limits"),
@@ -83,6 +92,13 @@ class TestRealChildren:
         with pytest.raises(SandboxLimitError, match="resource limit exceeded: memory 256 MiB"):
             await run_sandboxed(local_page_text, flate_bomb(), None, 50, limits=LIMITS)
 
+    @pytest.mark.slow
+    async def test_the_same_bomb_under_the_default_limit_too(self) -> None:
+        """Under 2 GiB PDFium aborts at about half the limit, failing to copy the 1 GiB it inflated."""
+        limits = SandboxLimits(memory_bytes=2048 * MiB, cpu_seconds=60, wall_seconds=120)
+        with pytest.raises(SandboxLimitError, match="resource limit exceeded: memory 2048 MiB"):
+            await run_sandboxed(local_page_text, flate_bomb(), None, 50, limits=limits)
+
     async def test_an_abort_below_the_limits_is_a_retryable_crash(self) -> None:
         with pytest.raises(SandboxCrashError, match="SIGABRT") as caught:
             await run_sandboxed(targets.abort, limits=LIMITS)
@@ -103,17 +119,32 @@ async def sandbox_memory(ctx: TaskContext) -> Any:
     return await run_sandboxed(targets.allocate, 1024**3, limits=LIMITS)
 
 
+@registry.task("test.sandbox_bad_alloc")
+async def sandbox_bad_alloc(ctx: TaskContext) -> Any:
+    return await run_sandboxed(targets.raise_bad_alloc, limits=LIMITS)
+
+
+@registry.task("test.sandbox_traceback")
+async def sandbox_traceback(ctx: TaskContext) -> Any:
+    return await run_sandboxed(targets.raise_with_traceback_message, limits=LIMITS)
+
+
 async def test_through_the_queue_crashes_are_retried_and_limits_are_not(
     create_database: Callable[[], Awaitable[str]], make_settings: Callable[..., Settings]
 ) -> None:
-    """Scenario 4 with an extractor child that aborts on every attempt (max_attempts 3), next to a
-    job over its memory limit: `failed` after 3 attempts vs `failed` after 1, nothing `running`."""
+    """Scenario 4 with an extractor child that aborts on every attempt (max_attempts 3), next to jobs
+    over their memory limit (an allocation, onnxruntime's `std::bad_alloc` as rapidocr wraps it):
+    `failed` after 3 attempts vs `failed` after 1, nothing `running`. A job whose error text is a
+    traceback stores only the exception's line."""
     settings = make_settings(database_url=await create_database(), retry_base_seconds=0.05)
     engine = create_engine(settings, application_name="tieout-test")
     try:
         async with engine.begin() as conn:
             crash = await queue.enqueue(conn, "test.sandbox_abort", {}, max_attempts=3)
             limit = await queue.enqueue(conn, "test.sandbox_memory", {}, max_attempts=3)
+            bad_alloc = await queue.enqueue(conn, "test.sandbox_bad_alloc", {}, max_attempts=3)
+            wrapped = await queue.enqueue(conn, "test.sandbox_traceback", {}, max_attempts=1)
+        ids = [crash, limit, bad_alloc, wrapped]
         worker = Worker(
             sessionmaker=create_sessionmaker(engine), engine=engine, settings=settings, tasks=registry
         )
@@ -121,14 +152,20 @@ async def test_through_the_queue_crashes_are_retried_and_limits_are_not(
         async def settled() -> dict[int, Any] | None:
             await worker.run_until_empty()  # a retry waits out its backoff in run_after
             async with engine.connect() as conn:
-                rows = {r.id: r for r in await conn.execute(JOBS, {"ids": [crash, limit]})}
+                rows = {r.id: r for r in await conn.execute(JOBS, {"ids": ids})}
             return rows if all(r.status in ("failed", "succeeded") for r in rows.values()) else None
 
-        rows = await wait_until(settled, timeout=60, interval=0.1, what="both jobs final")
+        rows = await wait_until(settled, timeout=60, interval=0.1, what="all jobs final")
     finally:
         await engine.dispose()
     assert (rows[crash].status, rows[crash].attempts) == ("failed", 3)
     assert rows[crash].error["message"].startswith("worker died during attempt"), rows[crash].error
-    assert (rows[limit].status, rows[limit].attempts) == ("failed", 1)
-    assert rows[limit].error["code"] == "resource_limit_exceeded"
-    assert "resource limit exceeded" in rows[limit].error["message"]
+    for job in (limit, bad_alloc):
+        assert (rows[job].status, rows[job].attempts) == ("failed", 1), rows[job].error
+        assert rows[job].error["code"] == "resource_limit_exceeded"
+        assert rows[job].error["message"].startswith("resource limit exceeded: memory 256 MiB")
+    assert rows[wrapped].error == {
+        "code": "task_error",
+        "type": "WrappedError",
+        "message": "ValueError: [ONNXRuntimeError] : 2 : INVALID_ARGUMENT : Got invalid dimensions for input",
+    }
