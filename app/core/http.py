@@ -92,6 +92,14 @@ class _HeadDeadline:
     transport: asyncio.Transport
     client: Any
 
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)  # type: ignore[misc]  # the uvicorn protocol's
+        self._arm_head_deadline()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm_head_deadline()
+        super().connection_lost(exc)  # type: ignore[misc]
+
     def _arm_head_deadline(self) -> None:
         self._disarm_head_deadline()
         self._head_bytes = False
@@ -114,14 +122,6 @@ class _HeadDeadline:
 
 
 class H11HeaderTimeout(_HeadDeadline, H11Protocol):
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
-        self._arm_head_deadline()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._disarm_head_deadline()
-        super().connection_lost(exc)
-
     def data_received(self, data: bytes) -> None:
         self._head_bytes = True
         super().data_received(data)
@@ -136,14 +136,6 @@ class H11HeaderTimeout(_HeadDeadline, H11Protocol):
 
 
 class HttpToolsHeaderTimeout(_HeadDeadline, HttpToolsProtocol):
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
-        self._arm_head_deadline()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._disarm_head_deadline()
-        super().connection_lost(exc)
-
     def data_received(self, data: bytes) -> None:
         self._head_bytes = True
         super().data_received(data)

@@ -13,16 +13,15 @@ the caller's job task ends when it hands its success over.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 import structlog
 
-from app.core.errors import is_database_unavailable
 from app.jobs import queue
 from app.jobs.connections import DirectConnection
 from app.jobs.fencing import Fence
+from app.jobs.outcomes import retry_outages
 from app.jobs.queue import ClaimedJob
 
 log = structlog.get_logger("tieout.jobs")
@@ -72,17 +71,10 @@ class Completer(Generic[Token]):
     async def _write(
         self, items: Sequence[tuple[Fence, Any]], limit: int
     ) -> tuple[set[int], list[ClaimedJob]]:
-        deadline = time.monotonic() + self.lease_seconds
-        delay = 0.05
-        while True:
-            try:
-                return await self.connection.run(lambda conn: self._statement(conn, items, limit))
-            except Exception as exc:
-                if not is_database_unavailable(exc) or time.monotonic() + delay > deadline:
-                    raise
-                log.warning("job.write_retry", error=type(exc).__name__, detail=str(exc)[:200])
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 2.0)
+        return await retry_outages(
+            lambda: self.connection.run(lambda conn: self._statement(conn, items, limit)),
+            within_seconds=self.lease_seconds,
+        )
 
     async def _statement(
         self, conn: Any, items: Sequence[tuple[Fence, Any]], limit: int

@@ -79,15 +79,25 @@ class OutcomeWriter:
 
     async def write(self, fn: Callable[[Any], Awaitable[T]]) -> T:
         """`fn(conn)` on an autocommit connection, retrying outages for up to one lease."""
-        deadline = time.monotonic() + self.lease_seconds
-        delay = 0.05
-        while True:
-            try:
-                async with self.engine.connect() as conn:
-                    return await fn(conn)
-            except Exception as exc:
-                if not is_database_unavailable(exc) or time.monotonic() + delay > deadline:
-                    raise
-                log.warning("job.write_retry", error=type(exc).__name__, detail=str(exc)[:200])
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 2.0)
+
+        async def once() -> T:
+            async with self.engine.connect() as conn:
+                return await fn(conn)
+
+        return await retry_outages(once, within_seconds=self.lease_seconds)
+
+
+async def retry_outages(call: Callable[[], Awaitable[T]], *, within_seconds: float) -> T:
+    """`call()`, again after a database outage (growing pauses) until `within_seconds` have passed:
+    a job's write must land before its lease could be taken, or not at all."""
+    deadline = time.monotonic() + within_seconds
+    delay = 0.05
+    while True:
+        try:
+            return await call()
+        except Exception as exc:
+            if not is_database_unavailable(exc) or time.monotonic() + delay > deadline:
+                raise
+            log.warning("job.write_retry", error=type(exc).__name__, detail=str(exc)[:200])
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 2.0)
