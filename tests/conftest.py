@@ -11,7 +11,7 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from hypothesis import settings as hypothesis_settings
+from pydantic import SecretStr
 from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.pool import NullPool
@@ -29,6 +30,7 @@ from app.core.config import Settings
 from app.core.db import create_engine, migrate
 from app.core.pgserver import EmbeddedPostgres
 from app.main import create_app
+from tests.fakes.whisper_server import FakeWhisperServer
 
 # No timed assertions: hypothesis's per-example deadline is off. Under CI the examples are
 # derandomized, so a run that passed once passes again; developers keep exploring new examples.
@@ -256,3 +258,19 @@ async def second_postgres() -> AsyncIterator[EmbeddedPostgres]:
     finally:
         await asyncio.to_thread(server.stop, force=True)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+WHISPER_KEY = "test-key"
+
+
+@pytest.fixture
+def whisper() -> Iterator[FakeWhisperServer]:
+    """The fake LLMWhisperer on 127.0.0.1, accepting `WHISPER_KEY`."""
+    with FakeWhisperServer(api_keys={WHISPER_KEY}) as server:
+        yield server
+
+
+def using_whisper(settings: Settings, server: FakeWhisperServer, **overrides: Any) -> Settings:
+    """`settings` pointed at the fake LLMWhisperer with its key (and any other overrides)."""
+    update = {"llmwhisperer_api_key": SecretStr(WHISPER_KEY), "llmwhisperer_base_url": server.base_url}
+    return settings.model_copy(update={**update, **overrides})

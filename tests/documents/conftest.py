@@ -5,12 +5,14 @@ from __future__ import annotations
 import io
 import random
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import httpx
 import pytest
 from fastapi import FastAPI, Request
 from fpdf import FPDF
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from app.documents.dependencies import current_owner_id
 
@@ -153,3 +155,16 @@ def raw_pdf(page_extra: bytes = b"", *, declared_pages: int = 1, circular_prev: 
     prev = b" /Prev %d" % xref if circular_prev else b""
     trailer = b"trailer\n<< /Size %d /Root 1 0 R%s >>\n" % (len(objects) + 1, prev)
     return out + trailer + b"startxref\n%d\n%%%%EOF\n" % xref
+
+
+@pytest.fixture
+async def db(fresh_database_url: str) -> AsyncIterator[AsyncEngine]:
+    """A second engine on the app's database, to look at what the API committed."""
+    engine = create_async_engine(fresh_database_url)
+    yield engine
+    await engine.dispose()
+
+
+async def scalar(engine: AsyncEngine, sql: str, **params: object) -> object:
+    async with engine.connect() as conn:
+        return await conn.scalar(text(sql), params)

@@ -21,7 +21,7 @@ from app.documents.blobs import FolderBlobStore, PostgresBlobStore
 from app.documents.models import Document
 from app.documents.service import DocumentService
 from tests.documents.conftest import Upload, make_pdf
-from tests.jobs.waiting import wait_until
+from tests.jobs.waiting import wait_for_lock_waiter
 
 DATA = b"%PDF-1.7 blob test bytes"
 SHA = hashlib.sha256(DATA).hexdigest()
@@ -72,18 +72,7 @@ class TestPostgresBlobStore:
             await uploader.flush()
             await deleter.begin()
             deleting = asyncio.create_task(store.delete_if_unused(deleter, SHA))
-
-            async def deleter_waits() -> bool:
-                async with engine.connect() as conn:
-                    waiting = await conn.scalar(
-                        text(
-                            "SELECT count(*) FROM pg_stat_activity"
-                            " WHERE wait_event_type = 'Lock' AND datname = current_database()"
-                        )
-                    )
-                return bool(waiting)
-
-            await wait_until(deleter_waits, timeout=10, what="the delete to wait on the uploader's lock")
+            await wait_for_lock_waiter(engine, what="the delete to wait on the uploader's lock")
             await uploader.commit()
             assert await asyncio.wait_for(deleting, timeout=10) is False
             await deleter.commit()
@@ -146,18 +135,7 @@ class TestFolderBlobStore:
             assert not path.exists()
             await uploader.begin()
             putting = asyncio.create_task(store.put(uploader, SHA, DATA))
-
-            async def uploader_waits() -> bool:
-                async with engine.connect() as conn:
-                    waiting = await conn.scalar(
-                        text(
-                            "SELECT count(*) FROM pg_stat_activity"
-                            " WHERE wait_event_type = 'Lock' AND datname = current_database()"
-                        )
-                    )
-                return bool(waiting)
-
-            await wait_until(uploader_waits, timeout=10, what="the upload to wait for the sweep")
+            await wait_for_lock_waiter(engine, what="the upload to wait for the sweep")
             await sweeper.commit()
             assert await asyncio.wait_for(putting, timeout=10) is True
             await uploader.commit()

@@ -5,34 +5,20 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.core.config import Settings
 from app.documents.blobs import FolderBlobStore
 from app.documents.service import DocumentService
 from app.documents.upload import sanitize_filename
-from tests.documents.conftest import Upload, make_pdf
-from tests.jobs.waiting import wait_until
-
-
-@pytest.fixture
-async def db(fresh_database_url: str) -> AsyncIterator[AsyncEngine]:
-    """A second engine on the app's database, to look at what the API committed."""
-    engine = create_async_engine(fresh_database_url)
-    yield engine
-    await engine.dispose()
-
-
-async def scalar(engine: AsyncEngine, sql: str, **params: object) -> object:
-    async with engine.connect() as conn:
-        return await conn.scalar(text(sql), params)
+from tests.documents.conftest import Upload, make_pdf, scalar
+from tests.jobs.waiting import LOCK_WAITERS, wait_until
 
 
 class TestFilenames:
@@ -170,11 +156,7 @@ class TestIdempotency:
         second = asyncio.create_task(upload(data, headers=key))
 
         async def second_waits_on_the_key() -> bool:
-            waiting = (
-                "SELECT count(*) FROM pg_stat_activity"
-                " WHERE wait_event_type = 'Lock' AND datname = current_database()"
-            )
-            return bool(await scalar(db, waiting)) or second.done()
+            return bool(await scalar(db, LOCK_WAITERS)) or second.done()
 
         await wait_until(second_waits_on_the_key, timeout=30, what="the second request to reach the key")
         release.set()

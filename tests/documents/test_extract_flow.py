@@ -7,17 +7,16 @@ The worker runs in-process with `run_until_empty` (no sleeps), its PDF work in s
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 
 import httpx
 import pytest
 from fastapi import FastAPI
-from pydantic import SecretStr
 from sqlalchemy import text
 
 from app.core.config import Settings
 from app.documents.sandboxed import local_page_text
 from app.statements.format import StatementSet
+from tests.conftest import using_whisper
 from tests.corpus.truth import corpus_file, load_truth, score
 from tests.fakes.whisper_server import FakeWhisperServer
 from tests.jobs.waiting import drain_queue
@@ -123,15 +122,8 @@ class TestThroughLlmWhisperer:
     """The same flow with `engine=llmwhisperer` against the fake service on 127.0.0.1."""
 
     @pytest.fixture
-    def whisper(self) -> Iterator[FakeWhisperServer]:
-        with FakeWhisperServer(api_keys={"test-key"}) as server:
-            yield server
-
-    @pytest.fixture
     def app_settings(self, app_settings: Settings, whisper: FakeWhisperServer) -> Settings:
-        return app_settings.model_copy(
-            update={"llmwhisperer_api_key": SecretStr("test-key"), "llmwhisperer_base_url": whisper.base_url}
-        )
+        return using_whisper(app_settings, whisper)
 
     async def test_statements_from_the_service_text(
         self, app: FastAPI, client: httpx.AsyncClient, app_settings: Settings, whisper: FakeWhisperServer

@@ -11,14 +11,13 @@ import asyncio
 import hashlib
 import os
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.core.config import Settings
 from app.documents.blobs import FolderBlobStore
@@ -41,13 +40,6 @@ def app_settings(app_settings: Settings, tmp_path: Path) -> Settings:
             "idempotency_ttl_seconds": 1.0,
         }
     )
-
-
-@pytest.fixture
-async def db(fresh_database_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_async_engine(fresh_database_url)
-    yield engine
-    await engine.dispose()
 
 
 def age(path: Path, seconds: float) -> Path:

@@ -9,36 +9,22 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import uuid
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from fastapi import FastAPI
-from pydantic import SecretStr
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.core.config import Settings
 from app.documents.sandboxed import local_page_text
-from tests.documents.conftest import AS_A, AS_B, USERS, Upload, make_pdf
+from tests.conftest import using_whisper
+from tests.documents.conftest import AS_A, AS_B, USERS, Upload, make_pdf, scalar
 from tests.documents.test_extract_flow import run_worker
 from tests.fakes.whisper_server import FakeWhisperServer
 from tests.pdfs import income_statement, statement_pdf
 
 pytestmark = pytest.mark.usefixtures("two_users")
-
-
-@pytest.fixture
-async def db(fresh_database_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_async_engine(fresh_database_url)
-    yield engine
-    await engine.dispose()
-
-
-async def scalar(engine: AsyncEngine, sql: str, **params: object) -> object:
-    async with engine.connect() as conn:
-        return await conn.scalar(text(sql), params)
 
 
 def not_found_error(response: httpx.Response) -> dict:
@@ -175,15 +161,8 @@ class TestSharedTextCache:
     """Scenario 17's cache part: B's upload of A's bytes costs no second LLMWhisperer submit."""
 
     @pytest.fixture
-    def whisper(self) -> Iterator[FakeWhisperServer]:
-        with FakeWhisperServer(api_keys={"test-key"}) as server:
-            yield server
-
-    @pytest.fixture
     def app_settings(self, app_settings: Settings, whisper: FakeWhisperServer) -> Settings:
-        return app_settings.model_copy(
-            update={"llmwhisperer_api_key": SecretStr("test-key"), "llmwhisperer_base_url": whisper.base_url}
-        )
+        return using_whisper(app_settings, whisper)
 
     async def test_one_submit_for_two_users_and_each_sees_only_its_statements(
         self,

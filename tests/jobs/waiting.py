@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
+
+from sqlalchemy import text
 
 T = TypeVar("T")
 
@@ -48,3 +50,18 @@ async def drain_queue(app, settings, *, timeout: float = 120, what: str = "the j
 
     await wait_until(drained, timeout=timeout, interval=0.1, what=what)
     return finished
+
+
+LOCK_WAITERS = (
+    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+)
+
+
+async def wait_for_lock_waiter(engine: Any, *, what: str, timeout: float = 10) -> None:
+    """Until a backend of `engine`'s database waits on a row or advisory lock (a race staged on purpose)."""
+
+    async def someone_waits() -> bool:
+        async with engine.connect() as conn:
+            return bool(await conn.scalar(text(LOCK_WAITERS)))
+
+    await wait_until(someone_waits, timeout=timeout, what=what)

@@ -22,9 +22,9 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi import FastAPI
-from pydantic import SecretStr
 
 from app.core.config import Settings
+from tests.conftest import WHISPER_KEY, using_whisper
 from tests.fakes.whisper_server import FakeWhisperServer
 from tests.jobs.waiting import drain_queue, wait_until
 from tests.pdfs import income_statement, statement_pdf
@@ -142,20 +142,10 @@ async def test_giant_page_or_image_ends_clearly_and_the_worker_goes_on(
     assert (await client.get(f"/api/v1/jobs/{normal}")).json()["status"] == "succeeded"
 
 
-WHISPER_KEY = "bomb-test-key"
-
-
 class TestBombForLLMWhisperer:
     @pytest.fixture
-    def whisper(self) -> Iterator[FakeWhisperServer]:
-        with FakeWhisperServer(api_keys={WHISPER_KEY}) as server:
-            yield server
-
-    @pytest.fixture
     def app_settings(self, app_settings: Settings, whisper: FakeWhisperServer) -> Settings:
-        return app_settings.model_copy(
-            update={"llmwhisperer_api_key": SecretStr(WHISPER_KEY), "llmwhisperer_base_url": whisper.base_url}
-        )
+        return using_whisper(app_settings, whisper)
 
     async def test_bomb_sent_to_llmwhisperer_fails_in_the_sandbox_before_anything_is_billed(
         self, client: httpx.AsyncClient, workers: Workers, whisper: FakeWhisperServer

@@ -5,7 +5,6 @@ with nothing stored. The worker runs in-process on a fresh embedded database (no
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -16,6 +15,7 @@ from sqlalchemy import text
 from app.core.config import Settings
 from app.documents.sandboxed import local_page_text
 from app.jobs.worker import Worker
+from tests.conftest import using_whisper
 from tests.fakes.whisper_server import FakeWhisperServer, Fault
 from tests.jobs.waiting import drain_queue
 from tests.pdfs import balance_sheet, income_statement, statement_pdf
@@ -24,21 +24,8 @@ MAX_ATTEMPTS = 3
 
 
 @pytest.fixture
-def whisper() -> Iterator[FakeWhisperServer]:
-    with FakeWhisperServer(api_keys={"right-key"}) as server:
-        yield server
-
-
-@pytest.fixture
 def app_settings(app_settings: Settings, whisper: FakeWhisperServer) -> Settings:
-    return app_settings.model_copy(
-        update={
-            "llmwhisperer_api_key": SecretStr("right-key"),
-            "llmwhisperer_base_url": whisper.base_url,
-            "max_attempts": MAX_ATTEMPTS,
-            "job_timeout_seconds": 60.0,
-        }
-    )
+    return using_whisper(app_settings, whisper, max_attempts=MAX_ATTEMPTS, job_timeout_seconds=60.0)
 
 
 @pytest.fixture
