@@ -15,6 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from app.documents.dependencies import current_owner_id
+from tests.reliability.pdf_bombs import pdf_with
 
 Upload = Callable[..., Awaitable[httpx.Response]]
 
@@ -145,16 +146,7 @@ def raw_pdf(page_extra: bytes = b"", *, declared_pages: int = 1, circular_prev: 
         b"<< /Type /Pages /Kids [3 0 R] /Count %d >>" % declared_pages,
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] " + page_extra + b" >>",
     ]
-    out, offsets = b"%PDF-1.7\n", []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    prev = b" /Prev %d" % xref if circular_prev else b""
-    trailer = b"trailer\n<< /Size %d /Root 1 0 R%s >>\n" % (len(objects) + 1, prev)
-    return out + trailer + b"startxref\n%d\n%%%%EOF\n" % xref
+    return pdf_with(objects, trailer_extra=b" /Prev {xref}" if circular_prev else b"")
 
 
 @pytest.fixture
