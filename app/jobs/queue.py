@@ -304,16 +304,9 @@ def _complete_many_params(items: Sequence[tuple[Fence, Any]]) -> dict[str, list[
     }
 
 
-async def complete_many(conn: Any, items: Sequence[tuple[Fence, Any]]) -> set[int]:
-    """Mark many jobs succeeded in one statement; the ids whose lease was still current."""
-    if not items:
-        return set()
-    result = await conn.execute(_COMPLETE_MANY, _complete_many_params(items))
-    return {int(row[0]) for row in result}
-
-
 async def complete_many_direct(conn: Any, items: Sequence[tuple[Fence, Any]]) -> set[int]:
-    """`complete_many` on an asyncpg connection in autocommit mode: it commits on its own."""
+    """Mark many jobs succeeded in one statement on an asyncpg connection in autocommit mode (it
+    commits on its own); the ids whose lease was still current."""
     if not items:
         return set()
     return {int(row[0]) for row in await _COMPLETE_MANY_DIRECT.fetch(conn, _complete_many_params(items))}
@@ -469,12 +462,3 @@ async def retry_now(conn: Any, job_id: int) -> bool:
     """Reset a failed or cancelled job to pending with fresh attempts; False if it is not in such a state."""
     res = await conn.execute(_RETRY_NOW, {"id": job_id, "channel": JOBS_CHANNEL})
     return res.first() is not None
-
-
-_COUNTS = text("SELECT status, count(*) AS n FROM jobs GROUP BY status")
-
-
-async def counts_by_status(conn: Any) -> dict[str, int]:
-    """`{status: count}` over the whole table (tests, benchmarks, health)."""
-    result = await conn.execute(_COUNTS)
-    return {str(row.status): int(row.n) for row in result}

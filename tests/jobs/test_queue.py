@@ -148,14 +148,6 @@ class TestOutcomes:
         [again] = await queue.claim(session, "w2")
         assert again.attempts == 1
 
-    async def test_complete_many_reports_only_current_leases(self, session: AsyncSession) -> None:
-        ids = await queue.enqueue_many(session, "test.noop", [{}, {}])
-        jobs = await queue.claim(session, "w1", limit=2)
-        stale = Fence(jobs[1].id, jobs[1].fence + 7)
-        done = await queue.complete_many(session, [(jobs[0].lease, 1), (stale, 2)])
-        assert done == {jobs[0].id}
-        assert (await job_row(session, ids[1])).status == "running"
-
 
 class TestCancelAndRetry:
     async def test_cancel_pending_at_once_running_by_flag_final_not_at_all(
