@@ -1,9 +1,10 @@
 """Page selections as people type them: `"39-44, 50"` in, sorted 1-based page numbers out.
 
-Input: the `pages` form field of an upload or `tieout extract --pages`. Output: a sorted list of
-unique page numbers, and the reverse (`describe_pages`) for messages. Invariants: only ASCII digits
-are read (so `²` or a 5,000-digit number is a clear error, never a crash), and a selection never
-holds more than `MAX_SELECTED_PAGES` pages, so `1-999999999` is refused before any set is built.
+Input: the `pages` form field of an upload, `tieout extract --pages`, LLMWhisperer's
+`pages_to_extract`. Output: a sorted list of unique page numbers, and the reverse
+(`format_page_spec`; `describe_pages` for messages). Invariants: only ASCII digits are read (so `²`
+or a 5,000-digit number is a clear error, never a crash), and a selection never holds more than
+`MAX_SELECTED_PAGES` pages, so `1-999999999` is refused before any set is built.
 """
 
 from __future__ import annotations
@@ -53,12 +54,25 @@ def _shown(part: str) -> str:
     return repr(part if len(part) <= 24 else part[:20] + "...")
 
 
+def format_page_spec(pages: Iterable[int]) -> str:
+    """`[7, 1, 2, 3]` → `"1-3,7"`: the inverse of `parse_page_spec` (LLMWhisperer's
+    `pages_to_extract` takes this form)."""
+    ordered = sorted(set(pages))
+    if ordered and ordered[0] < 1:
+        raise PageSpecError("Pages are numbered from 1.")
+    return _merged(ordered, ",")
+
+
 def describe_pages(pages: Iterable[int]) -> str:
-    """`[7, 1, 2, 3]` → `"1-3, 7"`: consecutive pages merged, for messages."""
+    """`[7, 1, 2, 3]` → `"1-3, 7"`, for messages (whatever the numbers, 0 included)."""
+    return _merged(sorted(set(pages)), ", ")
+
+
+def _merged(ordered: list[int], separator: str) -> str:
     runs: list[list[int]] = []
-    for page in sorted(set(pages)):
+    for page in ordered:
         if runs and page == runs[-1][1] + 1:
             runs[-1][1] = page
         else:
             runs.append([page, page])
-    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in runs)
+    return separator.join(str(a) if a == b else f"{a}-{b}" for a, b in runs)

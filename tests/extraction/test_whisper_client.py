@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from app.core.config import Settings
+from app.extraction.pages import format_page_spec, parse_page_spec
 from app.extraction.whisper.client import WhisperClient
 from app.extraction.whisper.errors import (
     WhisperAlreadyRetrievedError,
@@ -29,7 +30,7 @@ from app.extraction.whisper.errors import (
     WhisperRequestError,
     WhisperUnavailableError,
 )
-from app.extraction.whisper.params import WhisperParams, format_pages, parse_pages
+from app.extraction.whisper.params import WhisperParams
 from app.extraction.whisper.result import pages_from_result, split_pages
 from app.extraction.whisper.retry import RetryPolicy, classify_status, parse_retry_after, retry_delay
 from app.extraction.whisper_source import open_whisper_source
@@ -340,7 +341,7 @@ class TestPure:
         ("pages", "spec"), [([1], "1"), ([3, 1, 2, 7], "1-3,7"), ([39, 40, 41, 43], "39-41,43"), ([], "")]
     )
     def test_page_specs_round_trip(self, pages, spec):
-        assert format_pages(pages) == spec and parse_pages(spec) == sorted(pages)
+        assert format_page_spec(pages) == spec and parse_page_spec(spec) == sorted(pages)
 
     def test_bad_params_are_refused(self):
         for bad in (
@@ -497,7 +498,7 @@ async def test_only_candidate_pages_of_a_real_10k_are_sent(server):
     finally:
         cheap.close()
     assert set(range(39, 45)) <= set(candidates) and len(candidates) < 143 / 2
-    assert server.queries("whisper")[0]["pages_to_extract"] == format_pages(candidates)
+    assert server.queries("whisper")[0]["pages_to_extract"] == format_page_spec(candidates)
     income = next(p for p in pages if p.page == 39)
     assert income.mode == "grid" and "CONSOLIDATED STATEMENTS OF INCOME" in income.text
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, replace
 from typing import Literal
+
+from app.extraction.pages import format_page_spec, parse_page_spec
 
 Mode = Literal["native_text", "low_cost", "high_quality", "form", "table"]
 OutputMode = Literal["layout_preserving", "text"]
@@ -25,7 +26,6 @@ DEFAULT_PAGE_SEPARATOR = "<<<"
 PAGE_NO_TEMPLATE = "{{page_no}}"
 # Fields that label a request for billing but never change the text that comes back.
 _LABEL_FIELDS = ("tag", "file_name")
-_RANGE = re.compile(r"^\s*(\d+)\s*(?:-\s*(\d*)\s*)?$")
 
 
 @dataclass(frozen=True)
@@ -61,17 +61,17 @@ class WhisperParams:
             raise ValueError("word_confidence_threshold must be within 0..1")
         if not self.page_separator.strip():
             raise ValueError("page_separator must not be blank: pages could not be split")
-        object.__setattr__(self, "pages_to_extract", format_pages(parse_pages(self.pages_to_extract)))
+        object.__setattr__(self, "pages_to_extract", format_page_spec(parse_page_spec(self.pages_to_extract)))
 
     def with_pages(self, pages: Iterable[int]) -> WhisperParams:
-        return replace(self, pages_to_extract=format_pages(pages))
+        return replace(self, pages_to_extract=format_page_spec(pages))
 
     def with_labels(self, *, tag: str | None = None, file_name: str | None = None) -> WhisperParams:
         return replace(self, tag=self.tag if tag is None else tag, file_name=file_name or self.file_name)
 
     def page_list(self) -> list[int]:
         """The requested pages, ascending; empty means every page."""
-        return parse_pages(self.pages_to_extract)
+        return parse_page_spec(self.pages_to_extract)
 
     def output_options(self) -> dict[str, object]:
         """Every option that changes the returned text (the cache key), without the page list."""
@@ -103,31 +103,3 @@ def _wire(value: object) -> str:
     if isinstance(value, bool):
         return "True" if value else "False"
     return "" if value is None else str(value)
-
-
-def parse_pages(spec: str) -> list[int]:
-    """`"1-3,7"` → `[1, 2, 3, 7]`; an open range (`"21-"`) is not allowed here (we always know pages)."""
-    pages: set[int] = set()
-    for part in filter(None, (p.strip() for p in spec.split(","))):
-        match = _RANGE.match(part)
-        if not match or (match.group(2) is not None and not match.group(2)):
-            raise ValueError(f"bad page range {part!r} in {spec!r}")
-        start, end = int(match.group(1)), int(match.group(2) or match.group(1))
-        if start < 1 or end < start:
-            raise ValueError(f"bad page range {part!r} in {spec!r}")
-        pages.update(range(start, end + 1))
-    return sorted(pages)
-
-
-def format_pages(pages: Iterable[int]) -> str:
-    """`[7, 1, 2, 3]` → `"1-3,7"` (1-based, ascending, consecutive pages merged)."""
-    ordered = sorted(set(pages))
-    if any(page < 1 for page in ordered):
-        raise ValueError("pages are 1-based")
-    runs: list[list[int]] = []
-    for page in ordered:
-        if runs and page == runs[-1][1] + 1:
-            runs[-1][1] = page
-        else:
-            runs.append([page, page])
-    return ",".join(str(a) if a == b else f"{a}-{b}" for a, b in runs)
