@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+from collections.abc import Iterator
 from http import HTTPStatus
 from typing import Any
 
@@ -105,44 +106,48 @@ def validation_message(details: list[dict[str, Any]]) -> str:
     return f"Invalid {place}: {details[0]['msg']}{more}."
 
 
-def is_database_unavailable(exc: BaseException) -> bool:
-    """True for connection-level database failures (server down, restarting, pool exhausted)."""
+def exception_chain(exc: BaseException) -> Iterator[BaseException]:
+    """`exc`, then what it was raised from or during (`__cause__`, else `__context__`), once each."""
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         seen.add(id(current))
-        if isinstance(current, sa_exc.DBAPIError) and current.connection_invalidated:
-            return True
-        if isinstance(current, sa_exc.OperationalError | sa_exc.InterfaceError | sa_exc.TimeoutError):
-            return True
-        # Socket-level errors count only when the database driver raised them, not e.g. an SMTP call.
-        if isinstance(current, ConnectionError | TimeoutError) and _raised_by_driver(current):
-            return True
-        refused = isinstance(current, OSError) and current.errno in {errno.ECONNREFUSED, errno.ENOENT}
-        if refused and _raised_by_driver(current):
-            return True
-        if type(current).__module__.startswith("asyncpg") and type(current).__name__ in {
-            "CannotConnectNowError",
-            "ConnectionDoesNotExistError",
-            "ConnectionFailureError",
-            "AdminShutdownError",
-        }:
-            return True
+        yield current
         current = current.__cause__ or current.__context__
-    return False
+
+
+def is_database_unavailable(exc: BaseException) -> bool:
+    """True for connection-level database failures (server down, restarting, pool exhausted)."""
+    return any(_connection_failure(error) for error in exception_chain(exc))
+
+
+def _connection_failure(current: BaseException) -> bool:
+    """One error of the chain: a lost or refused database connection."""
+    if isinstance(current, sa_exc.DBAPIError) and current.connection_invalidated:
+        return True
+    if isinstance(current, sa_exc.OperationalError | sa_exc.InterfaceError | sa_exc.TimeoutError):
+        return True
+    # Socket-level errors count only when the database driver raised them, not e.g. an SMTP call.
+    if isinstance(current, ConnectionError | TimeoutError) and _raised_by_driver(current):
+        return True
+    refused = isinstance(current, OSError) and current.errno in {errno.ECONNREFUSED, errno.ENOENT}
+    if refused and _raised_by_driver(current):
+        return True
+    return type(current).__module__.startswith("asyncpg") and type(current).__name__ in _ASYNCPG_LOST
+
+
+_ASYNCPG_LOST = frozenset(
+    {"CannotConnectNowError", "ConnectionDoesNotExistError", "ConnectionFailureError", "AdminShutdownError"}
+)
 
 
 def is_storage_full(exc: BaseException) -> bool:
     """True when PostgreSQL had no room for a write: SQLSTATE 53100 `disk_full` (e.g. a relation
     that could not be extended); the transaction was rolled back, the server itself is up."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if getattr(current, "sqlstate", None) == "53100" or getattr(current, "pgcode", None) == "53100":
-            return True
-        current = current.__cause__ or current.__context__
-    return False
+    return any(
+        getattr(error, "sqlstate", None) == "53100" or getattr(error, "pgcode", None) == "53100"
+        for error in exception_chain(exc)
+    )
 
 
 def _raised_by_driver(exc: BaseException) -> bool:

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import os
 import pickle
 import signal
@@ -45,6 +46,7 @@ from typing import Any
 
 import structlog
 
+from app.core.errors import exception_chain
 from app.jobs.retry import JobError
 
 log = structlog.get_logger("tieout.jobs")
@@ -221,20 +223,15 @@ def out_of_memory(exc: BaseException) -> bool:
     """Whether an exception (or one it was raised from) is a failed allocation: MemoryError, ENOMEM,
     a native library that could not be mapped, or a C++ `std::bad_alloc` passed on as text (rapidocr
     wraps onnxruntime's in an exception whose message is the whole traceback)."""
-    import errno
+    return any(_failed_allocation(error) for error in exception_chain(exc))
 
-    seen: set[int] = set()
-    error: BaseException | None = exc
-    while error is not None and id(error) not in seen:
-        seen.add(id(error))
-        if isinstance(error, MemoryError) or (isinstance(error, OSError) and error.errno == errno.ENOMEM):
-            return True
-        if isinstance(error, ImportError) and "failed to map segment" in str(error):
-            return True
-        if mentions_memory(str(error)):
-            return True
-        error = error.__cause__ or error.__context__
-    return False
+
+def _failed_allocation(error: BaseException) -> bool:
+    if isinstance(error, MemoryError) or (isinstance(error, OSError) and error.errno == errno.ENOMEM):
+        return True
+    if isinstance(error, ImportError) and "failed to map segment" in str(error):
+        return True
+    return mentions_memory(str(error))
 
 
 def _supervise(worker_pid: int) -> int:
